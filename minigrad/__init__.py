@@ -1,0 +1,29 @@
+"""minigrad: a small autograd engine on numpy whose API mirrors PyTorch name for name.
+
+    import minigrad as mg
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()          # x.grad == 2 * x
+
+The engine (graph nodes, backward) is ``minigrad/autograd.py``; the tensor is
+``minigrad/tensor.py``; every operation with its VJP is in ``minigrad/ops/``.
+"""
+import numpy as _np
+
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import (Size, Tensor, bool_, float16, float32, float64, get_default_dtype, int32,
+                     int64, long, manual_seed, set_default_dtype)
+from .tensor import _Defaults, _as_array
+from .ops import *  # noqa: F401,F403
+from .ops import TENSOR_METHODS as _TM, unbroadcast  # noqa: F401
+from .factory import (arange, empty, eye, full, full_like, linspace, ones, ones_like, rand,
+                      rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from . import nn  # noqa: E402
+from . import testing  # noqa: E402
+
+float = float32
+double = float64
+bool = bool_
+
+__version__ = "0.1.0"

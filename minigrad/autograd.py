@@ -1,0 +1,474 @@
+"""The engine: the backward graph and the walk that runs it.
+
+Every tensor produced by a differentiable operation holds ``grad_fn``, a
+:class:`Node` that remembers the operation and, through ``next_functions``, the
+nodes of the tensors it was made from. Leaves that require grad are reached
+through an :class:`AccumulateGrad` node that adds what arrives into ``.grad``.
+
+``backward`` walks that graph from the output in reverse topological order,
+without recursion: a first pass counts how many gradients each node will
+receive, a second pass runs a node's vector-Jacobian product (VJP) only when all
+of them have arrived, summed. Operations are :class:`Function` subclasses with
+torch's contract (``forward(ctx, ...)`` / ``backward(ctx, grad)``); their VJPs
+are written with minigrad's own operations, so a gradient computed with
+``create_graph=True`` is itself a graph and can be differentiated again.
+"""
+import weakref
+
+import numpy as np
+
+__all__ = ["Function", "Node", "AccumulateGrad", "backward", "grad", "no_grad",
+           "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly"]
+
+
+# --------------------------------------------------------------------------- modes
+class _Mode:
+    grad_enabled = True   # record the graph in forward?
+    anomaly = False       # check every VJP for NaN/inf?
+    observers = []        # callables told of every VJP run (minigrad.trace uses this)
+
+
+def is_grad_enabled():
+    return _Mode.grad_enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off; usable as a call, a context manager or a decorator."""
+
+    def __init__(self, mode):
+        self.prev = _Mode.grad_enabled
+        _Mode.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.grad_enabled = self.prev
+
+    def __call__(self, fn):
+        mode = _Mode.grad_enabled
+        _Mode.grad_enabled = self.prev   # constructing us as a decorator must not flip the mode
+
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Inside ``with mg.no_grad():`` operations record no graph (results have no grad_fn)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+class detect_anomaly:
+    """Inside ``with mg.autograd.detect_anomaly():`` a VJP that produces NaN or inf raises,
+    naming the node (e.g. ``SqrtBackward``) instead of letting the NaN spread silently."""
+
+    def __enter__(self):
+        self.prev, _Mode.anomaly = _Mode.anomaly, True
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.anomaly = self.prev
+
+
+# --------------------------------------------------------------------------- nodes
+_FREED = ("Trying to backward through the graph a second time (or to read saved tensors after "
+          "they were freed): {name} released what it saved when backward() last ran through it. "
+          "Pass retain_graph=True to the first backward() if you need to run backward twice.")
+
+
+class Node:
+    """A node of the backward graph. ``tensor.grad_fn`` is one of these."""
+    _edges = ()           # one (node, output_nr) or None per forward argument
+    _input_meta = ()      # (shape, dtype) per tensor argument, None for the others
+    _retained = None      # {output_nr: weakref to a non-leaf that called retain_grad()}
+
+    def _fill_retained(self, grads):
+        for nr, ref in list(self._retained.items()):
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                g = grads[nr] if grads[nr].requires_grad else grads[nr].detach().clone()
+                t.grad = g if t.grad is None else t.grad + g
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        """The parents' nodes, one ``(node, output_nr)`` per tensor argument of forward
+        (``(None, 0)`` for a tensor that does not require grad)."""
+        return tuple(e if e is not None else (None, 0)
+                     for e, meta in zip(self._edges, self._input_meta) if meta is not None)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf that requires grad: adds the arriving gradient into ``leaf.grad``.
+
+    Gradients accumulate across backward calls (``.grad`` is summed, not replaced), which is
+    why a training loop calls ``zero_grad()`` once per step."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def accumulate(self, g, create_graph):
+        v = self.variable
+        if v.grad is None:
+            # keep a private copy: the same gradient object may reach several leaves
+            v.grad = g if create_graph else g.detach().clone()
+        elif create_graph or v.grad.requires_grad:
+            v.grad = v.grad + g
+        else:
+            v.grad.data += g.data
+            v.grad._vc[0] += 1
+
+
+class BackwardNode(Node):
+    """The node (and ``ctx``) of one call of a :class:`Function`."""
+    _saved = ()
+    _freed = False
+    _materialize = True
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward, remembering each one's version so that a later in-place
+        change is caught instead of giving a wrong gradient."""
+        self._saved = [None if t is None else (t, t._vc[0]) for t in tensors]
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize = value
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED.format(name=self.name()))
+        out = []
+        for entry in self._saved:
+            if entry is None:
+                out.append(None)
+                continue
+            t, version = entry
+            if type(t) is tuple:            # a saved output: rebuilt so it is not a cycle
+                data, vc, nr = t
+                t = _tensor_cls()._make(data, True, self, nr, vc)
+            if t._vc[0] != version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {tuple(t.shape)} saved for backward was "
+                    f"modified in place after it was saved (version {version} then, "
+                    f"{t._vc[0]} now), so its gradient can no longer be computed. Use an "
+                    f"out-of-place operation (y = y + 1 rather than y += 1), or .clone() it first.")
+            out.append(t)
+        return tuple(out)
+
+    def _release(self):
+        self._saved = ()
+        self._freed = True
+
+    def __call__(self, grads):
+        return self._forward_cls.backward(self, *grads)
+
+
+class _Ctx:
+    """The throwaway ctx given to forward when no graph is recorded."""
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+_tensor_type = []
+
+
+def _tensor_cls():
+    return _tensor_type[0]
+
+
+def _edge(t):
+    """Where a gradient for tensor ``t`` must be sent: its grad_fn, or its leaf accumulator."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t.requires_grad:
+        acc = t._acc() if t._acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(t)
+            t._acc = weakref.ref(acc)
+        return (acc, 0)
+    return None
+
+
+# --------------------------------------------------------------------------- Function
+class Function:
+    """An operation with a hand-written VJP, with PyTorch's contract::
+
+        class Exp(mg.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                y, = ctx.saved_tensors
+                return grad * y
+
+        y = Exp.apply(x)
+
+    ``forward`` runs without recording a graph and may return a Tensor or a numpy array;
+    ``backward`` receives one gradient per output and returns one per forward argument
+    (None for arguments that need none). Its node is named ``ExpBackward``.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._backward_cls = type(cls.__name__ + "Backward", (BackwardNode,), {"_forward_cls": cls})
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        Tensor = _tensor_type[0]
+        track = False
+        if _Mode.grad_enabled:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            track = True in needs
+        if track:
+            ctx = cls._backward_cls()
+            ctx.needs_input_grad = needs
+        else:
+            ctx = _Ctx()
+            ctx.needs_input_grad = (False,) * len(args)
+        prev, _Mode.grad_enabled = _Mode.grad_enabled, False
+        try:
+            out = cls.forward(ctx, *args)
+        finally:
+            _Mode.grad_enabled = prev
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        outs = tuple(o if type(o) is Tensor and not any(o is a for a in args)
+                     else Tensor._make(o.data if isinstance(o, Tensor) else o) for o in outs)
+        if track:
+            ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx._input_meta = tuple((a.shape, a.data.dtype) if isinstance(a, Tensor) else None
+                                    for a in args)
+            ctx._output_meta = tuple((o.shape, o.data.dtype) for o in outs)
+            non_diff = getattr(ctx, "_non_diff", ())
+            for i, o in enumerate(outs):
+                if o.data.dtype.kind == "f" and not any(o is n for n in non_diff):
+                    o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
+            if ctx._saved:   # a saved output would be a cycle output -> node -> output
+                ctx._saved = [((e[0].data, e[0]._vc, e[0]._output_nr), e[1])
+                              if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]
+        return outs[0] if single else outs
+
+
+# --------------------------------------------------------------------------- the walk
+def _check_grads(node, grads):
+    """Every VJP must return one gradient per forward argument, each of its input's shape."""
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    n_args = len(node._edges)
+    if len(grads) != n_args:
+        raise RuntimeError(
+            f"{node.name()}: backward returned {len(grads)} gradient(s) but forward took "
+            f"{n_args} argument(s); return exactly one per forward argument (None where none).")
+    Tensor = _tensor_type[0]
+    out = []
+    for i, (g, meta, edge) in enumerate(zip(grads, node._input_meta, node._edges)):
+        if g is None or edge is None:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=meta[1]))
+        if g.shape != meta[0]:
+            raise RuntimeError(
+                f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for "
+                f"argument {i}, whose shape is {tuple(meta[0])}; a gradient always has its "
+                f"input's shape.")
+        if g.data.dtype != meta[1]:
+            g = g.to(meta[1])
+        if _Mode.anomaly and not np.all(np.isfinite(g.data)):
+            raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its "
+                               f"gradient for argument {i} (detect_anomaly is on).")
+        out.append(g)
+    return out
+
+
+def _run(roots, retain_graph, create_graph, inputs=None):
+    """Run the backward graph from ``roots`` (pairs of edge and gradient).
+
+    With ``inputs`` given (autograd.grad) nothing is accumulated into ``.grad``: the
+    gradients reaching those tensors are returned instead."""
+    deps, stack, seen = {}, [], set()
+    for (node, _), _g in roots:
+        if node not in seen:
+            seen.add(node)
+            stack.append(node)
+    while stack:                                  # pass 1: count incoming gradients
+        node = stack.pop()
+        for e in node._edges:
+            if e is not None:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+
+    buffers = {}
+
+    def add(node, nr, g):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * (len(node._output_meta)
+                                            if isinstance(node, BackwardNode) else 1)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    captured = {}
+    if inputs is not None:
+        wanted = {}
+        for i, t in enumerate(inputs):
+            wanted.setdefault(_edge(t), []).append(i)
+
+    prev_mode = _Mode.grad_enabled
+    _Mode.grad_enabled = create_graph
+    try:
+        for (node, nr), g in roots:
+            add(node, nr, g)
+        ready = [n for n in {id(n): n for (n, _), _g in roots}.values() if deps.get(n, 0) == 0]
+        while ready:                              # pass 2: run each node once all grads are in
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None and node._retained is not None:
+                node._fill_retained(grads)
+            if inputs is not None and grads is not None:
+                for nr, g in enumerate(grads):
+                    for i in wanted.get((node, nr), ()):
+                        captured[i] = g
+            if isinstance(node, AccumulateGrad):
+                if inputs is None and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0], create_graph)
+                continue
+            if grads is None or all(g is None for g in grads):
+                in_grads = (None,) * len(node._edges)
+            else:
+                if node._materialize:
+                    Tensor = _tensor_type[0]
+                    grads = [Tensor._make(np.zeros(*meta)) if g is None else g
+                             for g, meta in zip(grads, node._output_meta)]
+                in_grads = _check_grads(node, node(grads))
+                for obs in _Mode.observers:
+                    obs(node, grads, in_grads)
+            if not retain_graph:
+                node._release()
+            for e, g in zip(node._edges, in_grads):
+                if e is None:
+                    continue
+                child = e[0]
+                if g is not None:
+                    add(child, e[1], g)
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    finally:
+        _Mode.grad_enabled = prev_mode
+    return captured
+
+
+def _roots(tensors, grad_tensors, caller):
+    Tensor = _tensor_type[0]
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{caller}: output {i} (shape {tuple(t.shape)}) does not require grad and has no "
+                f"grad_fn: nothing that needs a gradient was used to compute it. Did you forget "
+                f"requires_grad=True on a leaf, or compute it under no_grad()?")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: grad can be implicitly created only for scalar outputs, but this "
+                    f"output has shape {tuple(t.shape)}. Reduce it to a scalar (e.g. .sum()) or "
+                    f"pass gradient= a tensor of shape {tuple(t.shape)}.")
+            g = Tensor._make(np.ones_like(t.data))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=t.data.dtype))
+        if g.shape != t.shape:
+            raise RuntimeError(
+                f"{caller}: gradient has shape {tuple(g.shape)} but the output has shape "
+                f"{tuple(t.shape)}; the upstream gradient must have the output's shape.")
+        roots.append((_edge(t), g))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf), weighted by ``grad_tensors``, into every leaf's ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        Tensor = _tensor_type[0]
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        got = _run(_roots(tensors, grad_tensors, "backward"), retain_graph, create_graph, inputs)
+        for i, t in enumerate(inputs):
+            if i in got and got[i] is not None:
+                AccumulateGrad(t).accumulate(got[i], create_graph)
+        return
+    _run(_roots(tensors, grad_tensors, "backward"), retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    With ``create_graph=True`` the returned gradients carry a graph of their own, so they can
+    be differentiated again (Hessian-vector products, gradient penalties)."""
+    Tensor = _tensor_type[0]
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad.")
+    got = _run(_roots(outputs, grad_outputs, "grad"), retain_graph, create_graph, inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = got.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the outputs, "
+                f"so it has no gradient. Pass allow_unused=True to get None for it.")
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,95 @@
+"""Building tensors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``arange``… as in torch."""
+import numpy as np
+
+from .tensor import Tensor, _as_array, _Defaults
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new leaf tensor holding a copy of ``data`` (Python floats become float32 by default;
+    a numpy array keeps its dtype, as torch.tensor does)."""
+    return Tensor(np.array(_as_array(data, dtype), copy=True), requires_grad=requires_grad)
+
+
+def _size(size):
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _new(data, dtype, requires_grad):
+    dtype = _Defaults.dtype if dtype is None else np.dtype(dtype)
+    return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    return _new(np.zeros(_size(size)), dtype, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    return _new(np.ones(_size(size)), dtype, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    return _new(np.full(tuple(size), fill_value, dtype=float), dtype, requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    return _new(np.eye(n, m), dtype, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
+    """Standard normal samples from minigrad's generator (seed it with manual_seed)."""
+    return _new(_Defaults.rng.standard_normal(_size(size)), dtype, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
+    return _new(_Defaults.rng.random(_size(size)), dtype, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    out = _Defaults.rng.integers(low, high, size=tuple(size))
+    return Tensor(out.astype(np.int64 if dtype is None else dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    if end is None:
+        start, end = 0, start
+    out = np.arange(start, end, step)
+    if dtype is None and out.dtype.kind == "f":
+        dtype = _Defaults.dtype
+    return Tensor(out if dtype is None else out.astype(dtype), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    return _new(np.linspace(start, end, steps), dtype, requires_grad)
+
+
+def _like(fn, x, dtype, requires_grad):
+    return Tensor(fn(x.shape).astype(x.data.dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(np.zeros, x, dtype, requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(np.ones, x, dtype, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
+    return _like(lambda s: np.full(s, fill_value), x, dtype, requires_grad)
+
+
+def randn_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(_Defaults.rng.standard_normal, x, dtype, requires_grad)
+
+
+def rand_like(x, dtype=None, requires_grad=False, device=None):
+    return _like(_Defaults.rng.random, x, dtype, requires_grad)

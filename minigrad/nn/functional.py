@@ -1,0 +1,16 @@
+"""The functional API, under torch.nn.functional's names (``import minigrad.nn.functional as F``)."""
+from ..ops import (cross_entropy, dropout, embedding, gelu, layer_norm, leaky_relu, linear,
+                   log_softmax, mse_loss, nll_loss, relu, rms_norm, scaled_dot_product_attention,
+                   sigmoid, silu, softmax, tanh)
+
+__all__ = ["cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "leaky_relu", "linear",
+           "log_softmax", "mse_loss", "nll_loss", "relu", "rms_norm",
+           "scaled_dot_product_attention", "sigmoid", "silu", "softmax", "tanh", "one_hot"]
+
+
+def one_hot(tensor, num_classes=-1):
+    import numpy as np
+    from ..tensor import Tensor
+    d = tensor.data
+    n = int(d.max()) + 1 if num_classes == -1 else num_classes
+    return Tensor._make((d[..., None] == np.arange(n)).astype(np.int64))

@@ -1,0 +1,39 @@
+"""minigrad's operations, one file per family; each VJP sits under its forward.
+
+- ``broadcast``: expand and ``unbroadcast``, the gradient of broadcasting
+- ``elementwise``: + - * / ** neg exp log sqrt abs sin cos erf clamp where
+- ``activation``: relu leaky_relu sigmoid tanh gelu silu (and swiglu, composed)
+- ``linalg``: matmul, linear
+- ``shape``: reshape/view transpose permute unsqueeze squeeze indexing cat stack split chunk
+- ``reduction``: sum mean var max amax
+- ``normalization``: layer_norm rms_norm
+- ``loss``: softmax log_softmax cross_entropy nll_loss mse_loss
+- ``attention``: scaled_dot_product_attention
+- ``sparse``: embedding dropout
+
+``registry`` lists them all once, for the tests and the book's reference table.
+"""
+from .activation import gelu, leaky_relu, relu, sigmoid, silu, swiglu, tanh
+from .attention import scaled_dot_product_attention
+from .broadcast import broadcast_to, expand, expand_as, unbroadcast
+from .elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, erf, exp, ge, gt,
+                          isfinite, isnan, le, log, logical_and, logical_not, logical_or, lt,
+                          masked_fill, mul, ne, neg, pow, rdiv, rpow, rsqrt, rsub, sign, sin,
+                          sqrt, square, sub, to_dtype, where)
+from .linalg import bmm, linear, matmul, mm
+from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
+from .normalization import layer_norm, rms_norm
+from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
+from .shape import (cat, chunk, concat, flatten, getitem, permute, reshape, split, squeeze,
+                    stack, t, transpose, unbind, unsqueeze, view)
+from .sparse import dropout, embedding
+
+# Tensor methods that are these functions with the tensor as first argument
+TENSOR_METHODS = [
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos",
+    "erf", "square", "clamp", "clip", "sign", "masked_fill", "relu", "sigmoid", "tanh",
+    "softmax", "log_softmax", "matmul", "reshape", "view", "flatten", "permute", "transpose",
+    "t", "unsqueeze", "squeeze", "expand", "expand_as", "split", "chunk", "unbind", "sum",
+    "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
+    "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite",
+]

@@ -1,0 +1,158 @@
+"""Activation functions: relu, leaky_relu, sigmoid, tanh, gelu, silu (SwiGLU composes them).
+
+Each VJP multiplies the upstream gradient by the activation's derivative, element-wise.
+"""
+import math
+
+import numpy as np
+from scipy import special
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .elementwise import erf, exp
+
+
+class Relu(Function):
+    """y = max(0, x).   VJP: x̄ = ȳ · 1[x > 0] (0 at x = 0, as torch; a unit that is never
+    positive never learns: "dead ReLU"). Saves y (y > 0 exactly where x > 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.maximum(x.data, 0))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class LeakyRelu(Function):
+    """y = x if x > 0 else α·x.   VJP: x̄ = ȳ if x > 0 else α·ȳ (α at x = 0, as torch).
+    Saves x."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return np.where(x.data > 0, x.data, x.data * slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        scale = np.where(x.data > 0, 1.0, ctx.slope).astype(x.data.dtype)
+        return grad * Tensor._make(scale), None
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e^(−x)).   VJP: x̄ = ȳ · y · (1 − y) (vanishes as y → 0 or 1).
+    Saves y. Forward is computed without overflow for x = ±1000."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(special.expit(x.data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh x.   VJP: x̄ = ȳ · (1 − y²). Saves y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor._make(np.tanh(x.data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class Gelu(Function):
+    """y = x · Φ(x), Φ the standard normal CDF (``approximate='none'``), or
+    y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (``approximate='tanh'``, GPT-2's).
+
+    VJP (exact): x̄ = ȳ · (Φ(x) + x · φ(x)), φ(x) = e^(−x²/2)/√(2π).
+    VJP (tanh):  with u = √(2/π)(x + 0.044715x³), t = tanh u:
+                 x̄ = ȳ · (½(1 + t) + ½x(1 − t²) · √(2/π)(1 + 3·0.044715x²)).
+    Saves x."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        d = x.data
+        if approximate == "tanh":
+            return 0.5 * d * (1 + np.tanh(_SQRT_2_OVER_PI * (d + 0.044715 * d ** 3)))
+        return 0.5 * d * (1 + special.erf(d / math.sqrt(2)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        else:
+            cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+            pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+            d = cdf + x * pdf
+        return grad * d, None
+
+
+class Silu(Function):
+    """y = x · σ(x) (Swish).   VJP: x̄ = ȳ · (σ(x) + x·σ(x)(1 − σ(x))) = ȳ · (y + σ(x)(1 − y)).
+    Saves x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.data * special.expit(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        s = sigmoid(x)
+        return grad * (s * (1 + x * (1 - s)))
+
+
+def relu(x, inplace=False):
+    return Relu.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    return LeakyRelu.apply(x, negative_slope)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def gelu(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    return Gelu.apply(x, approximate)
+
+
+def silu(x, inplace=False):
+    return Silu.apply(x)
+
+
+def swiglu(x, w_gate, w_up):
+    """SwiGLU(x) = silu(x·W_gate) ⊙ (x·W_up) (LLaMA's FFN gate), composed from matmul,
+    silu and mul — its VJP is theirs, chained by the engine."""
+    return silu(x @ w_gate) * (x @ w_up)

@@ -1,0 +1,79 @@
+"""Broadcasting and its gradient: ``expand`` forward, ``unbroadcast`` backward.
+
+When ``x + b`` broadcasts a bias of shape (n,) over a batch of shape (B, n), the bias is
+used B times, so its gradient is the sum of the B gradients it contributed to. That sum
+is ``unbroadcast``: every VJP of a broadcasting op passes its result through it, and the
+rule "a gradient always has its variable's shape" holds by construction.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def unbroadcast(grad, shape):
+    """Reduce ``grad`` back to ``shape`` by summing over the dimensions broadcasting added.
+
+    1. dimensions that broadcasting prepended (``grad.ndim - len(shape)`` leading ones) are
+       summed away;
+    2. dimensions where ``shape`` has size 1 but ``grad`` does not are summed with keepdim.
+
+    >>> unbroadcast(ones(32, 10), (10,)).shape        # the bias gradient of a batch of 32
+    minigrad.Size([10])
+    """
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"unbroadcast: a gradient of shape {tuple(grad.shape)} cannot be "
+                           f"reduced to the larger shape {shape}.")
+    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and grad.shape[lead + i] != 1)
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+class Expand(Function):
+    """``y = expand(x, shape)``: x repeated along broadcast dimensions (no copy).
+
+    VJP: ``x̄ = unbroadcast(ȳ, x.shape)`` — each copy's gradient is summed back.
+    Saves nothing (only x's shape)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return np.broadcast_to(x.data, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}: each "
+                f"dimension must match or be 1 (new dimensions go in front).") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.shape), None
+
+
+def expand(x, *shape):
+    shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+    shape = tuple(x.shape[i - len(shape) + x.ndim] if n == -1 else n for i, n in enumerate(shape))
+    if shape == x.shape:
+        return x
+    return Expand.apply(x, shape)
+
+
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+def broadcast_to(x, shape):
+    return expand(x, tuple(shape))
+
+
+def broadcast_error(op, a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    return RuntimeError(
+        f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together: aligned from "
+        f"the right, each pair of dimensions must be equal or one of them 1.")

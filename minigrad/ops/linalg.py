@@ -1,0 +1,102 @@
+"""Matrix products: matmul (``@``) and the linear layer ``F.linear``.
+
+The dimension rule of the notes: a gradient has its variable's shape, so
+X̄ = Ȳ·Wᵀ ((m,p)·(p,n) = (m,n)) and W̄ = Xᵀ·Ȳ ((n,m)·(m,p) = (n,p)).
+"""
+import numpy as np
+
+from ..autograd import Function
+from .broadcast import unbroadcast
+
+
+def _matmul_error(a, b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if a.ndim == 0 or b.ndim == 0:
+        return RuntimeError(f"matmul: both arguments need at least one dimension, got shapes "
+                            f"{sa} and {sb}; use * to scale by a scalar.")
+    ka = sa[-1]
+    kb = sb[0] if b.ndim == 1 else sb[-2]
+    if ka != kb:
+        return RuntimeError(
+            f"matmul: cannot multiply shapes {sa} and {sb}: the last dimension of the first "
+            f"({ka}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} dimension of "
+            f"the second ({kb}).")
+    return RuntimeError(f"matmul: the batch dimensions of shapes {sa} and {sb} cannot be "
+                        f"broadcast together.")
+
+
+class MatMul(Function):
+    """Y = A @ B (batched; batch dimensions broadcast; 1-D operands are a row / a column).
+
+    VJP: Ā = Ȳ @ Bᵀ,  B̄ = Aᵀ @ Ȳ, each then ``unbroadcast`` over the batch dimensions that
+    broadcasting added. Saves A and B."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return np.matmul(a.data, b.data)
+        except ValueError:
+            raise _matmul_error(a, b) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a          # (k,) -> (1, k)
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b         # (k,) -> (k, 1)
+        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
+        g = grad.reshape(out_shape)
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(g @ b2.mT, a2.shape).reshape(a.shape) if na else None
+        gb = unbroadcast(a2.mT @ g, b2.shape).reshape(b.shape) if nb else None
+        return ga, gb
+
+
+class Linear(Function):
+    """Y = X·Wᵀ + b with torch's (out_features, in_features) weight.
+
+    VJP: X̄ = Ȳ·W,  W̄ = Ȳᵀ·X (summed over all batch dimensions),
+         b̄ = Σ_batch Ȳ (the bias was broadcast over the batch, so its gradient is the sum).
+    Saves X and W."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        if x.shape[-1:] != w.shape[-1:] or w.ndim != 2:
+            raise RuntimeError(
+                f"linear: input of shape {tuple(x.shape)} and weight of shape {tuple(w.shape)} "
+                f"do not fit: the weight is (out_features, in_features) and its last dimension "
+                f"must equal the input's last dimension.")
+        if b is not None and b.shape != w.shape[:1]:
+            raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not fit weight of "
+                               f"shape {tuple(w.shape)}; it must be ({w.shape[0]},).")
+        ctx.save_for_backward(x, w)
+        y = x.data @ w.data.T
+        if b is not None:
+            y += b.data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad
+        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        gx = grad @ w if nx else None
+        gw = g2.mT @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if nw else None
+        gb = g2.sum(0) if nb else None
+        return gx, gw, gb
+
+
+def matmul(a, b):
+    return MatMul.apply(a, b)
+
+
+def mm(a, b):
+    return MatMul.apply(a, b)
+
+
+def bmm(a, b):
+    return MatMul.apply(a, b)
+
+
+def linear(input, weight, bias=None):
+    return Linear.apply(input, weight, bias)

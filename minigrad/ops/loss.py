@@ -1,0 +1,215 @@
+"""Softmax, log-softmax and the losses: cross_entropy, nll_loss, mse_loss.
+
+All are computed stably: the row maximum is subtracted before exponentiating, so logits of
+±1e4 give finite probabilities and finite gradients, as in torch.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .broadcast import unbroadcast
+
+
+def _stable_log_softmax(d, axis):
+    shifted = d - d.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """Sᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim``.
+
+    Jacobian ∂Sᵢ/∂xⱼ = Sᵢ(δᵢⱼ − Sⱼ); never built. VJP: x̄ = S ⊙ (S̄ − Σₖ S̄ₖ Sₖ).
+    Saves S."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
+        y = Tensor._make(e / e.sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, = ctx.saved_tensors
+        return s * (grad - (grad * s).sum(dim=ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    """zᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``dim`` (via the max shift: stable).
+    VJP: x̄ = z̄ − e^z ⊙ Σₖ z̄ₖ  (e^z = softmax). Saves z."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        z = Tensor._make(_stable_log_softmax(x.data, dim))
+        ctx.save_for_backward(z)
+        ctx.dim = dim
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, = ctx.saved_tensors
+        return grad - z.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
+
+
+def _targets(logits, target, ignore_index, op):
+    """Check class-index targets against logits of shape (N, C, …) or (C,)."""
+    cdim = 0 if logits.ndim == 1 else 1
+    C = logits.shape[cdim]
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    expected = logits.shape[:cdim] + logits.shape[cdim + 1:]
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}; "
+                           f"for class probabilities pass a float target of the input's shape.")
+    if tuple(t.shape) != tuple(expected):
+        raise RuntimeError(f"{op}: input of shape {tuple(logits.shape)} needs a target of shape "
+                           f"{tuple(expected)} (one class index per row), got {tuple(t.shape)}.")
+    valid = t != ignore_index
+    if np.any((t[valid] < 0) | (t[valid] >= C)):
+        bad = t[valid][(t[valid] < 0) | (t[valid] >= C)][0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {C} classes (valid 0..{C - 1}).")
+    onehot = np.zeros(logits.shape, dtype=logits.data.dtype)
+    safe = np.where(valid, t, 0)
+    np.put_along_axis(onehot, np.expand_dims(safe, cdim), 1.0, axis=cdim)
+    onehot *= np.expand_dims(valid, cdim)
+    return cdim, onehot, valid
+
+
+def _reduce(per_item, weight_sum, reduction, op):
+    if reduction == "mean":
+        return per_item.sum() / weight_sum
+    if reduction == "sum":
+        return per_item.sum()
+    if reduction == "none":
+        return per_item
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}.")
+
+
+def _grad_scale(grad, shape, count, reduction, cdim):
+    """The upstream gradient of the reduced loss, spread over the per-item losses."""
+    if reduction == "none":
+        return grad.unsqueeze(cdim)
+    g = grad * (1.0 / count) if reduction == "mean" else grad
+    return g.reshape((1,) * len(shape))
+
+
+class CrossEntropy(Function):
+    """L = −Σᵢ yᵢ log Sᵢ with S = softmax(x) over the class dimension (y one-hot, or class
+    probabilities; smoothed by ``label_smoothing``), reduced by ``reduction``.
+
+    Fused VJP: x̄ = (S − y) · L̄ — with p = [0.7, 0.2, 0.1] and label 0 the gradient is
+    [−0.3, 0.2, 0.1]. ('mean' divides by the number of non-ignored targets.)
+    Saves x; S is recomputed in backward."""
+
+    @staticmethod
+    def forward(ctx, x, y, cdim, reduction, count):
+        ctx.save_for_backward(x)
+        ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
+        per_item = -(y * _stable_log_softmax(x.data, cdim)).sum(axis=cdim)
+        return _reduce(per_item, count, reduction, "cross_entropy")
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        p = x.softmax(ctx.cdim)
+        y = Tensor._make(ctx.y)
+        row_weight = Tensor._make(ctx.y.sum(axis=ctx.cdim, keepdims=True))  # 0 for ignored rows
+        g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
+        return (p * row_weight - y) * g, None, None, None, None
+
+
+class NllLoss(Function):
+    """L = −z[target] per row (z = log-probabilities), reduced by ``reduction``.
+    VJP: z̄ = −onehot(target) · L̄. Saves nothing but the one-hot."""
+
+    @staticmethod
+    def forward(ctx, z, onehot, cdim, reduction, count):
+        ctx.onehot, ctx.cdim, ctx.reduction, ctx.count = onehot, cdim, reduction, count
+        per_item = -(onehot * z.data).sum(axis=cdim)
+        return _reduce(per_item, count, reduction, "nll_loss")
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _grad_scale(grad, ctx.onehot.shape, ctx.count, ctx.reduction, ctx.cdim)
+        return -Tensor._make(ctx.onehot) * g, None, None, None, None
+
+
+class MseLoss(Function):
+    """L = (x − t)², reduced by ``reduction`` (mean over all n elements by default).
+    VJP: x̄ = 2(x − t) · L̄ (/n for 'mean'),  t̄ = −x̄. Saves x and t."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.reduction = reduction
+        try:
+            diff = x.data - t.data
+        except ValueError:
+            raise RuntimeError(f"mse_loss: input {tuple(x.shape)} and target {tuple(t.shape)} "
+                               f"cannot be broadcast together.") from None
+        ctx.n = diff.size
+        return _reduce(diff * diff, diff.size, reduction, "mse_loss")
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        g = grad * (1.0 / ctx.n) if ctx.reduction == "mean" else grad
+        d = (x - t) * g * 2.0
+        nx, nt = ctx.needs_input_grad[:2]
+        return (unbroadcast(d, x.shape) if nx else None,
+                unbroadcast(-d, t.shape) if nt else None, None)
+
+
+def _dim_of(x, dim, op):
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1    # torch's legacy implicit choice
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor of shape "
+                         f"{tuple(x.shape)}.")
+    return dim % max(x.ndim, 1)
+
+
+def softmax(input, dim=None, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, _dim_of(input, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, _dim_of(input, dim, "log_softmax"))
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    if weight is not None:
+        raise NotImplementedError("cross_entropy: per-class weight is not supported by minigrad.")
+    if isinstance(target, Tensor) and target.data.dtype.kind == "f":   # class probabilities
+        if target.shape != input.shape:
+            raise RuntimeError(f"cross_entropy: probability targets must have the input's shape "
+                               f"{tuple(input.shape)}, got {tuple(target.shape)}.")
+        cdim = 0 if input.ndim == 1 else 1
+        y = target.data.astype(input.data.dtype)
+        count = int(np.prod(input.shape) // input.shape[cdim])
+    else:
+        cdim, y, valid = _targets(input, target, ignore_index, "cross_entropy")
+        count = int(valid.sum())
+    if label_smoothing:
+        C = input.shape[cdim]
+        rows = y.sum(axis=cdim, keepdims=True)
+        y = y * (1 - label_smoothing) + rows * (label_smoothing / C)
+    return CrossEntropy.apply(input, y, cdim, reduction, count)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    if weight is not None:
+        raise NotImplementedError("nll_loss: per-class weight is not supported by minigrad.")
+    cdim, onehot, valid = _targets(input, target, ignore_index, "nll_loss")
+    return NllLoss.apply(input, onehot, cdim, reduction, int(valid.sum()))
+
+
+def mse_loss(input, target, reduction="mean"):
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    return MseLoss.apply(input, target, reduction)

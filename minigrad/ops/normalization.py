@@ -1,0 +1,117 @@
+"""Normalization layers as single fused ops: layer_norm and rms_norm.
+
+Their VJPs are the closed forms of the notes, written with minigrad ops so that they can
+be differentiated again. x̂ is the normalized input, γ the weight, β the bias, and every
+mean ⟨·⟩ runs over the normalized (last) dimensions.
+"""
+import numpy as np
+
+from ..autograd import Function
+from .broadcast import unbroadcast
+
+
+def _norm_dims(x, normalized_shape, op):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
+        raise RuntimeError(
+            f"{op}: normalized_shape {shape} must be the last dimensions of the input, whose "
+            f"shape is {tuple(x.shape)}.")
+    return shape, tuple(range(x.ndim - len(shape), x.ndim))
+
+
+def _check_param(p, shape, op, name):
+    if p is not None and tuple(p.shape) != shape:
+        raise RuntimeError(f"{op}: {name} has shape {tuple(p.shape)} but normalized_shape is "
+                           f"{shape}; they must be equal.")
+
+
+class LayerNorm(Function):
+    """x̂ = (x − μ) / √(σ² + ε),  y = γ ⊙ x̂ + β   (μ, σ² the mean and population variance
+    over the normalized dimensions, n elements).
+
+    VJP: with ĝ = ȳ ⊙ γ,
+         x̄ = (1/√(σ² + ε)) · (ĝ − ⟨ĝ⟩ − x̂ ⊙ ⟨ĝ ⊙ x̂⟩),
+         γ̄ = Σ_batch ȳ ⊙ x̂,   β̄ = Σ_batch ȳ.
+    Saves x, γ; μ and σ² are recomputed in backward from x (cheap, and differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, eps):
+        ctx.save_for_backward(x, weight)
+        ctx.dims, ctx.eps = dims, eps
+        d = x.data
+        mu = d.mean(axis=dims, keepdims=True)
+        xc = d - mu
+        rstd = 1.0 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+        y = xc * rstd
+        if weight is not None:
+            y *= weight.data
+        if bias is not None:
+            y += bias.data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dims = ctx.dims
+        xc = x - x.mean(dim=dims, keepdim=True)
+        rstd = ((xc * xc).mean(dim=dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = xc * rstd
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if nx:
+            g = grad * weight if weight is not None else grad
+            gx = rstd * (g - g.mean(dim=dims, keepdim=True)
+                         - xhat * (g * xhat).mean(dim=dims, keepdim=True))
+        if nw:
+            gw = unbroadcast(grad * xhat, weight.shape)
+        if nb:
+            gb = unbroadcast(grad, weight.shape if weight is not None else xhat.shape[-len(dims):])
+        return gx, gw, gb, None, None
+
+
+class RmsNorm(Function):
+    """y = γ ⊙ x / RMS(x),  RMS(x) = √(⟨x²⟩ + ε)  (no mean subtracted, no bias).
+
+    VJP: with ĝ = ȳ ⊙ γ,
+         x̄ = (1/RMS) · (ĝ − x ⊙ ⟨ĝ ⊙ x⟩ / RMS²),
+         γ̄ = Σ_batch ȳ ⊙ x / RMS.
+    Saves x, γ; RMS is recomputed in backward from x."""
+
+    @staticmethod
+    def forward(ctx, x, weight, dims, eps):
+        ctx.save_for_backward(x, weight)
+        ctx.dims, ctx.eps = dims, eps
+        d = x.data
+        y = d / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps)
+        if weight is not None:
+            y *= weight.data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dims = ctx.dims
+        rstd = ((x * x).mean(dim=dims, keepdim=True) + ctx.eps) ** -0.5
+        nx, nw = ctx.needs_input_grad[:2]
+        gx = gw = None
+        if nx:
+            g = grad * weight if weight is not None else grad
+            gx = rstd * (g - x * (rstd * rstd) * (g * x).mean(dim=dims, keepdim=True))
+        if nw:
+            gw = unbroadcast(grad * x * rstd, weight.shape)
+        return gx, gw, None, None
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape, dims = _norm_dims(input, normalized_shape, "layer_norm")
+    _check_param(weight, shape, "layer_norm", "weight")
+    _check_param(bias, shape, "layer_norm", "bias")
+    return LayerNorm.apply(input, weight, bias, dims, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    shape, dims = _norm_dims(input, normalized_shape, "rms_norm")
+    _check_param(weight, shape, "rms_norm", "weight")
+    if eps is None:
+        eps = float(np.finfo(input.data.dtype).eps)
+    return RmsNorm.apply(input, weight, dims, eps)

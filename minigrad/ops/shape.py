@@ -1,0 +1,262 @@
+"""Shape operations: reshape/view, transpose, permute, unsqueeze, squeeze, indexing,
+cat, stack, split, chunk.
+
+None of them changes a value; each only moves values around. So each VJP moves the
+gradient back the same way: reshape back, transpose back, scatter back into place.
+Results that share memory with their input (views) share its version counter, so an
+in-place change through either is seen by backward.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _view_of(out, x):
+    """Wrap a numpy view as a Tensor sharing x's version counter."""
+    t = Tensor._make(out, vc=x._vc)
+    t._base = x
+    return t
+
+
+def _shares(out, x):
+    return out.base is not None and np.may_share_memory(out, x.data)
+
+
+def _dim(d, ndim, op):
+    if not -ndim <= d < max(ndim, 1):
+        raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} "
+                         f"dimension(s) (valid: {-max(ndim, 1)} to {max(ndim, 1) - 1}).")
+    return d % max(ndim, 1)
+
+
+class Reshape(Function):
+    """y = reshape(x, shape).   VJP: x̄ = reshape(ȳ, x.shape) — values are not changed,
+    only how they are laid out, so the gradient is laid out back. Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            out = x.data.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape "
+                               f"{tuple(x.shape)} ({x.data.size} elements); the number of "
+                               f"elements must stay the same.") from None
+        return _view_of(out, x) if _shares(out, x) else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    """y = x with its dimensions reordered by ``dims``.
+    VJP: x̄ = ȳ permuted by the inverse permutation (argsort(dims)). Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _view_of(x.data.transpose(dims), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.permute(*np.argsort(ctx.dims).tolist()), None
+
+
+class Index(Function):
+    """y = x[key] (slices, ints, None, Ellipsis, integer or boolean arrays).
+    VJP: x̄ = zeros_like(x) with ȳ scattered back into the indexed places; with integer
+    arrays the same element can be picked twice, so gradients are *added* (scatter-add).
+    Saves the key."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.key, ctx.shape = key, x.shape
+        try:
+            out = x.data[key]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {tuple(x.shape)})") from None
+        return _view_of(out, x) if _shares(out, x) else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+class IndexAdd(Function):
+    """y = zeros(shape); y[key] += g (repeated indices accumulate). The backward of
+    indexing and of embedding.   VJP: ḡ = ȳ[key]. Saves the key."""
+
+    @staticmethod
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, dtype=g.data.dtype)
+        if _is_basic(key):
+            out[key] = g.data
+        else:
+            np.add.at(out, key, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.key], None, None
+
+
+def _is_basic(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(k, (int, slice, type(None), type(Ellipsis))) for k in parts)
+
+
+class Cat(Function):
+    """Y = [X₁; X₂; …] along ``dim``.   VJP: X̄ᵢ = the slice of Ȳ where Xᵢ was placed.
+    Saves the sizes along dim."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
+        try:
+            return np.concatenate([x.data for x in xs], axis=dim)
+        except ValueError:
+            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} cannot be "
+                               f"concatenated along dim {dim}: all other dimensions must "
+                               f"match.") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) + tuple(grad.split(ctx.sizes, ctx.dim))
+
+
+class Split(Function):
+    """(Y₁, Y₂, …) = the pieces of X of ``sizes`` along ``dim``.
+    VJP: X̄ = cat(Ȳ₁, Ȳ₂, …) (a piece that received no gradient contributes zeros).
+    Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        bounds = np.cumsum(sizes)[:-1]
+        return tuple(_view_of(p, x) for p in np.split(x.data, bounds, axis=dim))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
+
+
+# ------------------------------------------------------------------ functions
+def _shape_args(shape):
+    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else tuple(shape)
+
+
+def reshape(x, *shape):
+    shape = _shape_args(shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape)
+
+
+view = reshape
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return x.reshape(1)
+    s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def permute(x, *dims):
+    dims = tuple(_dim(d, x.ndim, "permute") for d in _shape_args(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions of "
+                           f"a tensor of shape {tuple(x.shape)}.")
+    return Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    d0, d1 = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    if x.ndim < 2 or d0 == d1:
+        return x
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(x, tuple(dims))
+
+
+def t(x):
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def unsqueeze(x, dim):
+    d = _dim(dim, x.ndim + 1, "unsqueeze")
+    return x.reshape(x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {_dim(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, tuple) else (dim,))}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return x.reshape(shape)
+
+
+def _norm_key(key):
+    """Tensors inside an index become numpy arrays (they carry no gradient)."""
+    if isinstance(key, tuple):
+        return tuple(_norm_key(k) for k in key)
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, list):
+        return np.asarray(key)
+    return key
+
+
+def getitem(x, key):
+    return Index.apply(x, _norm_key(key))
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors.")
+    d = _dim(dim, tensors[0].ndim, "cat")
+    return Cat.apply(d, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors.")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}.")
+    d = _dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = _dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [step] * (n // step) + ([n % step] if n % step else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} add up to {sum(sizes)} but dimension {d} of "
+                               f"shape {tuple(x.shape)} has {n} elements.")
+    out = Split.apply(x, sizes, d)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def chunk(x, chunks, dim=0):
+    n = x.shape[_dim(dim, x.ndim, "chunk")]
+    return split(x, -(-n // chunks), dim)
+
+
+def unbind(x, dim=0):
+    d = _dim(dim, x.ndim, "unbind")
+    return tuple(p.squeeze(d) for p in split(x, 1, d))

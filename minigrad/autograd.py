@@ -90,6 +90,7 @@ _FREED = ("Trying to backward through the graph a second time (or to read saved 
 
 class Node:
     """A node of the backward graph. ``tensor.grad_fn`` is one of these."""
+    _n_outputs = 1
     _edges = ()           # one (node, output_nr) or None per forward argument
     _input_meta = ()      # (shape, dtype) per tensor argument, None for the others
     _retained = None      # {output_nr: weakref to a non-leaf that called retain_grad()}
@@ -183,9 +184,14 @@ class BackwardNode(Node):
         return self._forward_cls.backward(self, *grads)
 
 
+class _NoNeeds:
+    def __getitem__(self, i):
+        return False
+
+
 class _Ctx:
     """The throwaway ctx given to forward when no graph is recorded."""
-    needs_input_grad = ()
+    needs_input_grad = _NoNeeds()
 
     def save_for_backward(self, *tensors):
         pass
@@ -255,38 +261,60 @@ class Function:
     @classmethod
     def apply(cls, *args):
         Tensor = _tensor_type[0]
-        track = False
         if _Mode.grad_enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            track = True in needs
-        if track:
-            ctx = cls._backward_cls()
-            ctx.needs_input_grad = needs
-        else:
-            ctx = _Ctx()
-            ctx.needs_input_grad = (False,) * len(args)
-        prev, _Mode.grad_enabled = _Mode.grad_enabled, False
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            if True in needs:
+                return cls._apply_recorded(needs, args)
+            _Mode.grad_enabled = False
+            try:
+                out = cls.forward(_Ctx(), *args)
+            finally:
+                _Mode.grad_enabled = True
+        else:                                # the fast path: no graph to record
+            out = cls.forward(_Ctx(), *args)
+        if type(out) is tuple:
+            return tuple(_as_output(o, args) for o in out)
+        return _as_output(out, args)
+
+    @classmethod
+    def _apply_recorded(cls, needs, args):
+        """Run forward and link its result(s) into the graph through a new node."""
+        Tensor = _tensor_type[0]
+        ctx = cls._backward_cls()
+        ctx.needs_input_grad = needs
+        _Mode.grad_enabled = False
         try:
             out = cls.forward(ctx, *args)
         finally:
-            _Mode.grad_enabled = prev
-        single = not isinstance(out, tuple)
-        outs = (out,) if single else out
-        outs = tuple(o if type(o) is Tensor and not any(o is a for a in args)
-                     else Tensor._make(o.data if isinstance(o, Tensor) else o) for o in outs)
-        if track:
-            ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
-            ctx._input_meta = tuple((a.shape, a.data.dtype) if isinstance(a, Tensor) else None
-                                    for a in args)
-            ctx._output_meta = tuple((o.shape, o.data.dtype) for o in outs)
-            non_diff = getattr(ctx, "_non_diff", ())
-            for i, o in enumerate(outs):
-                if o.data.dtype.kind == "f" and not any(o is n for n in non_diff):
-                    o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
-            if ctx._saved:   # a saved output would be a cycle output -> node -> output
-                ctx._saved = [((e[0].data, e[0]._vc, e[0]._output_nr), e[1])
-                              if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]
+            _Mode.grad_enabled = True
+        single = type(out) is not tuple
+        outs = tuple(_as_output(o, args) for o in ((out,) if single else out))
+        ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        ctx._input_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None
+                                for a in args)
+        ctx._output_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
+        ctx._n_outputs = len(outs)
+        non_diff = getattr(ctx, "_non_diff", ())
+        for i, o in enumerate(outs):
+            if o.data.dtype.kind == "f" and not any(o is n for n in non_diff):
+                o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
+        if ctx._saved:   # a saved output would be a cycle output -> node -> output
+            ctx._saved = [((e[0].data, e[0]._vc, e[0]._output_nr), e[1])
+                          if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]
         return outs[0] if single else outs
+
+
+def _as_output(o, args):
+    """Wrap what forward returned as a fresh Tensor (a returned input becomes a new alias)."""
+    Tensor = _tensor_type[0]
+    if type(o) is np.ndarray:
+        return Tensor._make(o)
+    if isinstance(o, Tensor):
+        for a in args:
+            if o is a:
+                return Tensor._make(o.data, vc=o._vc)
+        return o
+    return Tensor._make(np.asarray(o))
 
 
 # --------------------------------------------------------------------------- the walk
@@ -307,7 +335,7 @@ def _check_grads(node, grads):
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g, dtype=meta[1]))
-        if g.shape != meta[0]:
+        if g.data.shape != meta[0]:
             raise RuntimeError(
                 f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for "
                 f"argument {i}, whose shape is {tuple(meta[0])}; a gradient always has its "
@@ -326,79 +354,80 @@ def _run(roots, retain_graph, create_graph, inputs=None):
 
     With ``inputs`` given (autograd.grad) nothing is accumulated into ``.grad``: the
     gradients reaching those tensors are returned instead."""
-    deps, stack, seen = {}, [], set()
+    deps, stack = {}, []                          # pass 1: count each node's incoming edges
     for (node, _), _g in roots:
-        if node not in seen:
-            seen.add(node)
+        if node not in deps:
+            deps[node] = 0
             stack.append(node)
-    while stack:                                  # pass 1: count incoming gradients
-        node = stack.pop()
-        for e in node._edges:
+    while stack:
+        for e in stack.pop()._edges:
             if e is not None:
                 child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
                     stack.append(child)
 
-    buffers = {}
-
-    def add(node, nr, g):
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * (len(node._output_meta)
-                                            if isinstance(node, BackwardNode) else 1)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-    captured = {}
-    if inputs is not None:
-        wanted = {}
+    buffers = {}                                  # node -> gradients received, per output
+    for (node, nr), g in roots:
+        _receive(buffers, node, nr, g)
+    capturing = inputs is not None
+    captured, wanted = {}, {}
+    if capturing:
         for i, t in enumerate(inputs):
             wanted.setdefault(_edge(t), []).append(i)
-
-    prev_mode = _Mode.grad_enabled
-    _Mode.grad_enabled = create_graph
+    observers = _Mode.observers
+    prev_mode, _Mode.grad_enabled = _Mode.grad_enabled, create_graph
     try:
-        for (node, nr), g in roots:
-            add(node, nr, g)
-        ready = [n for n in {id(n): n for (n, _), _g in roots}.values() if deps.get(n, 0) == 0]
-        while ready:                              # pass 2: run each node once all grads are in
+        ready = [n for n in buffers if deps[n] == 0]
+        while ready:                              # pass 2: run a node once all grads are in
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is not None and node._retained is not None:
-                node._fill_retained(grads)
-            if inputs is not None and grads is not None:
-                for nr, g in enumerate(grads):
-                    for i in wanted.get((node, nr), ()):
-                        captured[i] = g
-            if isinstance(node, AccumulateGrad):
-                if inputs is None and grads is not None and grads[0] is not None:
+            if grads is not None:
+                if node._retained is not None:
+                    node._fill_retained(grads)
+                if capturing:
+                    for nr, g in enumerate(grads):
+                        for i in wanted.get((node, nr), ()):
+                            captured[i] = g
+            if type(node) is AccumulateGrad:
+                if not capturing and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0], create_graph)
                 continue
-            if grads is None or all(g is None for g in grads):
+            if grads is None or (grads[0] is None and all(g is None for g in grads)):
                 in_grads = (None,) * len(node._edges)
             else:
-                if node._materialize:
+                if len(grads) > 1 and node._materialize and any(g is None for g in grads):
                     Tensor = _tensor_type[0]
                     grads = [Tensor._make(np.zeros(*meta)) if g is None else g
                              for g, meta in zip(grads, node._output_meta)]
                 in_grads = _check_grads(node, node(grads))
-                for obs in _Mode.observers:
-                    obs(node, grads, in_grads)
+                if observers:
+                    for obs in observers:
+                        obs(node, grads, in_grads)
             if not retain_graph:
                 node._release()
             for e, g in zip(node._edges, in_grads):
-                if e is None:
-                    continue
-                child = e[0]
-                if g is not None:
-                    add(child, e[1], g)
-                deps[child] -= 1
-                if deps[child] == 0:
-                    ready.append(child)
+                if e is not None:
+                    child = e[0]
+                    if g is not None:
+                        _receive(buffers, child, e[1], g)
+                    deps[child] -= 1
+                    if deps[child] == 0:
+                        ready.append(child)
     finally:
         _Mode.grad_enabled = prev_mode
     return captured
+
+
+def _receive(buffers, node, nr, g):
+    """Add gradient ``g`` to what ``node`` has received for its output ``nr``: a tensor used
+    by several operations gets the sum of their gradients."""
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node._n_outputs
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
 def _roots(tensors, grad_tensors, caller):

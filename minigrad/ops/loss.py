@@ -65,13 +65,19 @@ def _targets(logits, target, ignore_index, op):
         raise RuntimeError(f"{op}: input of shape {tuple(logits.shape)} needs a target of shape "
                            f"{tuple(expected)} (one class index per row), got {tuple(t.shape)}.")
     valid = t != ignore_index
-    if np.any((t[valid] < 0) | (t[valid] >= C)):
-        bad = t[valid][(t[valid] < 0) | (t[valid] >= C)][0]
-        raise IndexError(f"{op}: target {bad} is out of bounds for {C} classes (valid 0..{C - 1}).")
+    if t.size and (t.min() < 0 or t.max() >= C):
+        bad = t[valid & ((t < 0) | (t >= C))]
+        if bad.size:
+            raise IndexError(f"{op}: target {bad[0]} is out of bounds for {C} classes "
+                             f"(valid 0..{C - 1}).")
     onehot = np.zeros(logits.shape, dtype=logits.data.dtype)
-    safe = np.where(valid, t, 0)
-    np.put_along_axis(onehot, np.expand_dims(safe, cdim), 1.0, axis=cdim)
-    onehot *= np.expand_dims(valid, cdim)
+    if logits.ndim == 2:                      # the common case: (N, C) logits, (N,) targets
+        rows = np.flatnonzero(valid)
+        onehot[rows, t[rows]] = 1.0
+    else:
+        safe = np.where(valid, t, 0)
+        np.put_along_axis(onehot, np.expand_dims(safe, cdim), 1.0, axis=cdim)
+        onehot *= np.expand_dims(valid, cdim)
     return cdim, onehot, valid
 
 
@@ -112,10 +118,11 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         p = x.softmax(ctx.cdim)
-        y = Tensor._make(ctx.y)
-        row_weight = Tensor._make(ctx.y.sum(axis=ctx.cdim, keepdims=True))  # 0 for ignored rows
+        rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)      # Σᵢ yᵢ: 1, or 0 for ignored rows
+        if not np.all(rows == 1):
+            p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
-        return (p * row_weight - y) * g, None, None, None, None
+        return (p - Tensor._make(ctx.y)) * g, None, None, None, None
 
 
 class NllLoss(Function):

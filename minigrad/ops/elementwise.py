@@ -104,7 +104,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(b, Tensor) else None, _tensor_or_none(b))
+        ctx.save_for_backward(_tensor_or_none(a) if isinstance(b, Tensor) else None,
+                              _tensor_or_none(b))
         ctx.consts = (_const_or_none(a), _const_or_none(b))
         return _binary("div", np.true_divide, a, b)
 

@@ -80,7 +80,8 @@ class Var(Function):
         x, = ctx.saved_tensors
         g = grad.reshape(_kept_shape(x.shape, ctx.dims))
         centred = x - x.mean(dim=ctx.dims, keepdim=True)
-        return g * centred * (2.0 / (ctx.n - ctx.correction)), None, None, None
+        dof = ctx.n - ctx.correction           # no degrees of freedom left: NaN, as torch
+        return g * centred * (2.0 / dof if dof > 0 else float("nan")), None, None, None
 
 
 class Max(Function):

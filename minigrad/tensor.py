@@ -43,6 +43,8 @@ def manual_seed(seed):
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, np.generic):          # a numpy scalar keeps its dtype, as an array
+        data = np.asarray(data)
     elif not isinstance(data, np.ndarray):
         if hasattr(data, "detach") and hasattr(data, "numpy"):      # a torch tensor
             data = data.detach().cpu().numpy()
@@ -260,7 +262,11 @@ class Tensor:
         return self
 
     def contiguous(self):
-        return self
+        """This tensor if its memory is laid out row by row, else a copy that is."""
+        return self if self.data.flags.c_contiguous else _ops.clone(self)
+
+    def is_contiguous(self):
+        return self.data.flags.c_contiguous
 
     def clone(self):
         return _ops.clone(self)

@@ -5,7 +5,7 @@ All are computed stably: the row maximum is subtracted before exponentiating, so
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
 
@@ -197,15 +197,22 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise RuntimeError(f"cross_entropy: probability targets must have the input's shape "
                                f"{tuple(input.shape)}, got {tuple(target.shape)}.")
         cdim = 0 if input.ndim == 1 else 1
+        if target.requires_grad and is_grad_enabled():
+            # the target needs a gradient too: compose from log_softmax, which gives both
+            t = target
+            if label_smoothing:
+                t = t * (1 - label_smoothing) + label_smoothing / input.shape[cdim]
+            per_item = -(t * log_softmax(input, cdim)).sum(cdim)
+            return _reduce(per_item, per_item.data.size, reduction, "cross_entropy")
         y = target.data.astype(input.data.dtype)
         count = int(np.prod(input.shape) // input.shape[cdim])
+        rows = 1.0
     else:
         cdim, y, valid = _targets(input, target, ignore_index, "cross_entropy")
         count = int(valid.sum())
+        rows = y.sum(axis=cdim, keepdims=True)          # 0 for an ignored row: stays 0
     if label_smoothing:
-        C = input.shape[cdim]
-        rows = y.sum(axis=cdim, keepdims=True)
-        y = y * (1 - label_smoothing) + rows * (label_smoothing / C)
+        y = y * (1 - label_smoothing) + rows * (label_smoothing / input.shape[cdim])
     return CrossEntropy.apply(input, y, cdim, reduction, count)
 
 

@@ -155,7 +155,15 @@ def reshape(x, *shape):
     return Reshape.apply(x, shape)
 
 
-view = reshape
+def view(x, *shape):
+    """Like reshape, but only where no copy is needed (as torch: a transposed tensor cannot be
+    viewed with a new shape; call .reshape() or .contiguous() first)."""
+    shape = _shape_args(shape)
+    if shape != x.shape and not np.shares_memory(x.data.reshape(shape), x.data) and x.data.size:
+        raise RuntimeError(
+            f"view: a tensor of shape {tuple(x.shape)} whose memory is not laid out "
+            f"contiguously cannot be viewed as {shape} without copying; use .reshape({shape}).")
+    return reshape(x, shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):

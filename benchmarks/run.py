@@ -59,7 +59,6 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
     threadpool_limits(args.threads)
     torch.set_num_threads(args.threads)
-    torch.set_num_interop_threads(1) if not torch._C._get_num_interop_threads_set() else None
 
     results = []
     print(f"threads: {args.threads}   numpy {np.__version__}   torch {torch.__version__}   "

@@ -20,7 +20,9 @@ from .ops import TENSOR_METHODS as _TM, unbroadcast  # noqa: F401
 from .factory import (arange, empty, eye, full, full_like, linspace, ones, ones_like, rand,
                       rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
 from . import nn  # noqa: E402
+from . import optim  # noqa: E402
 from . import testing  # noqa: E402
+from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 
 float = float32
 double = float64

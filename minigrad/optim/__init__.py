@@ -1,0 +1,11 @@
+"""minigrad.optim: optimizers with torch's names, arguments, state and exact update math.
+
+- ``Optimizer`` (``optimizer.py``): param_groups, per-parameter state, zero_grad, state_dict;
+- ``SGD`` (``sgd.py``): momentum, dampening, weight decay, Nesterov;
+- ``Adam``, ``AdamW`` (``adam.py``): L2 versus decoupled weight decay, amsgrad.
+"""
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]

@@ -87,9 +87,40 @@ def make_mlp(sizes, batch):
     return make_steps
 
 
+# --------------------------------------------------------------------------- GPT-light
+def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=2, batch=16):
+    """One AdamW training step of the notes' GPT-light, the same code on either library:
+    the model class is built on ``lib.nn`` by minigrad's ``make_blocks`` (torch gets the
+    identical architecture), and both start from the same weights."""
+    blocks = minigrad.nn.make_blocks(lib.nn)
+    lib.manual_seed(seed)
+    model = blocks.GPT(vocab, context, d_model, n_heads, n_layers)
+    reference = minigrad.nn.make_blocks(minigrad.nn).GPT(vocab, context, d_model, n_heads, n_layers)
+    model.load_state_dict({k: lib.tensor(v) for k, v in reference.state_dict().items()})
+    opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(seed)
+    idx = lib.tensor(rng.integers(0, vocab, (batch, context)))
+    targets = lib.tensor(np.roll(idx.numpy(), -1, axis=1))
+
+    def step():
+        opt.zero_grad()
+        _, loss = model(idx, targets)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def make_gpt():
+    return {"minigrad": gpt_step(minigrad), "torch": gpt_step(torch)}
+
+
 BENCHMARKS = [
     Benchmark("mlp-small (32, 64→128→10)", "batch 32, 64→128→10, cross-entropy, SGD",
               make_mlp((64, 128, 10), 32), n_steps=200),
     Benchmark("mlp-large (256, 512→1024→512)", "batch 256, 512→1024→512, cross-entropy, SGD",
               make_mlp((512, 1024, 512), 256), n_steps=20),
+    Benchmark("gpt-light (16×32, d64, 4h, 2L)",
+              "vocab 64, context 32, d_model 64, 4 heads, 2 blocks, batch 16, AdamW",
+              make_gpt, n_steps=10),
 ]

@@ -360,7 +360,10 @@ class _Layout:
     def _sweep(self, row, nbrs, side):
         want = {}
         for i in row:
-            xs = [self.x[j] for j in nbrs[i]]
+            # going down, the main stream follows the main stream, not the parameters set
+            # beside it (or every op would drift toward its parameters)
+            main = [j for j in nbrs[i] if self.kind[j] != "param"]
+            xs = [self.x[j] for j in (nbrs[i] if side or not main else main)]
             want[i] = sum(xs) / len(xs) if xs else self.x[i]
             if side and self.kind[i] == "param" and xs:   # parameters sit up and to the right
                 w = max(self.size[j][0] for j in nbrs[i])
@@ -368,12 +371,27 @@ class _Layout:
         row.sort(key=lambda i: (self.kind[i] == "param", want[i]))
         self._place(row, want)
 
+    def _gap(self, a, b):
+        return (self.size[a][0] + self.size[b][0]) / 2 + \
+            (0.8 if "dummy" in (self.kind[a], self.kind[b]) else 2.0)
+
     def _place(self, row, want):
-        """Put the row's nodes, in order, as near their wanted x as the minimum gaps allow:
-        the mean of a left-to-right and a right-to-left packing (both keep the gaps)."""
-        sep = [0.0] + [(self.size[a][0] + self.size[b][0]) / 2
-                       + (0.8 if "dummy" in (self.kind[a], self.kind[b]) else 2.0)
-                       for a, b in zip(row, row[1:])]
+        """Put the row's nodes, in order, as near their wanted x as the minimum gaps allow.
+
+        The main nodes take the mean of a left-to-right and a right-to-left packing (both keep
+        the gaps). The parameters at the end of the row are then only pushed to the right, so
+        a crowd of them never shoves the op they feed to the left."""
+        main = [i for i in row if self.kind[i] != "param"]
+        if not main:
+            return self._pack(row, want)
+        self._pack(main, want)
+        last = main[-1]
+        for i in (i for i in row if self.kind[i] == "param"):
+            self.x[i] = max(want[i], self.x[last] + self._gap(last, i))
+            last = i
+
+    def _pack(self, row, want):
+        sep = [0.0] + [self._gap(a, b) for a, b in zip(row, row[1:])]
         left = []
         for k, i in enumerate(row):
             left.append(want[i] if k == 0 else max(want[i], left[-1] + sep[k]))

@@ -18,10 +18,10 @@ from .modules.module import Module, Parameter
 from .modules.container import ModuleDict, ModuleList, Sequential
 from .modules.layers import (GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm,
                              Linear, MSELoss, ReLU, RMSNorm, Sigmoid, SiLU, Tanh)
-from .modules.transformer import make_blocks as _make_blocks
+from .modules.transformer import make_blocks
 
 # the course's blocks, built on this very namespace (make_blocks(torch.nn) builds them on torch)
-_blocks = _make_blocks(_sys.modules[__name__])
+_blocks = make_blocks(_sys.modules[__name__])
 MultiHeadAttention = _blocks.MultiHeadAttention
 FeedForward = _blocks.FeedForward
 TransformerBlock = _blocks.TransformerBlock

@@ -88,14 +88,17 @@ def make_mlp(sizes, batch):
 
 
 # --------------------------------------------------------------------------- GPT-light
-def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=2, batch=16):
+def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=2, batch=16,
+             activation="gelu_tanh"):
     """One AdamW training step of the notes' GPT-light, the same code on either library:
     the model class is built on ``lib.nn`` by minigrad's ``make_blocks`` (torch gets the
-    identical architecture), and both start from the same weights."""
-    blocks = minigrad.nn.make_blocks(lib.nn)
+    identical architecture), and both start from the same weights. The FFN uses GPT-2's
+    tanh-approximated GELU (exact GELU needs erf, which numpy lacks and scipy computes
+    element by element: see the 'gpt-light exact GELU' row)."""
+    arch = (vocab, context, d_model, n_heads, n_layers)
     lib.manual_seed(seed)
-    model = blocks.GPT(vocab, context, d_model, n_heads, n_layers)
-    reference = minigrad.nn.make_blocks(minigrad.nn).GPT(vocab, context, d_model, n_heads, n_layers)
+    model = minigrad.nn.make_blocks(lib.nn).GPT(*arch, activation=activation)
+    reference = minigrad.nn.GPT(*arch, activation=activation)
     model.load_state_dict({k: lib.tensor(v) for k, v in reference.state_dict().items()})
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(seed)
@@ -111,8 +114,11 @@ def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=
     return step
 
 
-def make_gpt():
-    return {"minigrad": gpt_step(minigrad), "torch": gpt_step(torch)}
+def make_gpt(activation="gelu_tanh"):
+    def make_steps():
+        return {"minigrad": gpt_step(minigrad, activation=activation),
+                "torch": gpt_step(torch, activation=activation)}
+    return make_steps
 
 
 BENCHMARKS = [
@@ -122,5 +128,7 @@ BENCHMARKS = [
               make_mlp((512, 1024, 512), 256), n_steps=20),
     Benchmark("gpt-light (16×32, d64, 4h, 2L)",
               "vocab 64, context 32, d_model 64, 4 heads, 2 blocks, batch 16, AdamW",
-              make_gpt, n_steps=10),
+              make_gpt(), n_steps=10),
+    Benchmark("gpt-light exact GELU", "the same with exact (erf) GELU",
+              make_gpt("gelu"), n_steps=10),
 ]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .elementwise import erf, exp
 
@@ -84,29 +84,37 @@ class Gelu(Function):
     y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (``approximate='tanh'``, GPT-2's).
 
     VJP (exact): x̄ = ȳ · (Φ(x) + x · φ(x)), φ(x) = e^(−x²/2)/√(2π).
-    VJP (tanh):  with u = √(2/π)(x + 0.044715x³), t = tanh u:
-                 x̄ = ȳ · (½(1 + t) + ½x(1 − t²) · √(2/π)(1 + 3·0.044715x²)).
-    Saves x."""
+    VJP (tanh):  with t = tanh(√(2/π)(x + 0.044715x³)):
+                 x̄ = ȳ · ½(1 + t + x(1 − t²) · √(2/π)(1 + 3·0.044715x²)).
+    Saves x and Φ(x) (or t), so backward needs no second erf (or tanh); when the gradient
+    must itself be differentiable (create_graph) Φ(x) or t is rebuilt from x with minigrad
+    ops, so that it carries its dependence on x."""
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
         d = x.data
         if approximate == "tanh":
-            return 0.5 * d * (1 + np.tanh(_SQRT_2_OVER_PI * (d + 0.044715 * d ** 3)))
-        return 0.5 * d * (1 + special.erf(d / math.sqrt(2)))
+            inner = np.tanh(_SQRT_2_OVER_PI * (d + 0.044715 * (d * d * d)))
+            y = 0.5 * d * (1 + inner)
+        else:
+            inner = 0.5 * (1 + special.erf(d * (1 / math.sqrt(2))))
+            y = d * inner
+        ctx.save_for_backward(x, Tensor._make(inner))
+        ctx.approximate = approximate
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
+        x, inner = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            if is_grad_enabled():
+                inner = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            t = inner
+            d = 0.5 * (1 + t + x * (1 - t * t) * (_SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)))
         else:
-            cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-            pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-            d = cdf + x * pdf
+            if is_grad_enabled():
+                inner = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+            d = inner + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * d, None
 
 

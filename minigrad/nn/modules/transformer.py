@@ -78,7 +78,8 @@ def make_blocks(nn):
     class FeedForward(nn.Module):
         """The position-wise feed-forward network: the same small MLP on every token.
 
-        ``'relu'`` / ``'gelu'``: the notes' projection → nonlinearity → projection,
+        ``'relu'`` / ``'gelu'`` / ``'gelu_tanh'`` (GELU's tanh approximation, as in GPT-2):
+            the notes' projection → nonlinearity → projection,
             FFN(x) = act(x·W₁ᵀ + b₁)·W₂ᵀ + b₂,  W₁ = ``w_up`` (d_ff × d_model),
             W₂ = ``w_down`` (d_model × d_ff).
         ``'swiglu'`` (LLaMA's gated variant): a third projection ``w_gate`` decides, per
@@ -88,9 +89,9 @@ def make_blocks(nn):
 
         def __init__(self, d_model, d_ff, activation="relu", bias=True, dropout=0.0):
             super().__init__()
-            if activation not in ("relu", "gelu", "swiglu"):
-                raise ValueError(f"FeedForward: activation must be 'relu', 'gelu' or 'swiglu', "
-                                 f"not {activation!r}.")
+            if activation not in ("relu", "gelu", "gelu_tanh", "swiglu"):
+                raise ValueError(f"FeedForward: activation must be 'relu', 'gelu', 'gelu_tanh' "
+                                 f"or 'swiglu', not {activation!r}.")
             self.activation = activation
             if activation == "swiglu":
                 self.w_gate = nn.Linear(d_model, d_ff, bias=bias)
@@ -103,6 +104,8 @@ def make_blocks(nn):
                 hidden = F.silu(self.w_gate(x)) * self.w_up(x)
             elif self.activation == "gelu":
                 hidden = F.gelu(self.w_up(x))
+            elif self.activation == "gelu_tanh":
+                hidden = F.gelu(self.w_up(x), approximate="tanh")
             else:
                 hidden = F.relu(self.w_up(x))
             return self.dropout(self.w_down(hidden))

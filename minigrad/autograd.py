@@ -13,6 +13,7 @@ torch's contract (``forward(ctx, ...)`` / ``backward(ctx, grad)``); their VJPs
 are written with minigrad's own operations, so a gradient computed with
 ``create_graph=True`` is itself a graph and can be differentiated again.
 """
+import functools
 import weakref
 
 import numpy as np
@@ -24,7 +25,7 @@ __all__ = ["Function", "Node", "AccumulateGrad", "backward", "grad", "no_grad",
 # --------------------------------------------------------------------------- modes
 class _Mode:
     grad_enabled = True   # record the graph in forward?
-    anomaly = False       # check every VJP for NaN/inf?
+    anomaly = False       # check every VJP for NaN?
     observers = []        # callables told of every VJP run (minigrad.trace uses this)
 
 
@@ -33,11 +34,14 @@ def is_grad_enabled():
 
 
 class set_grad_enabled:
-    """Turn graph recording on or off; usable as a call, a context manager or a decorator."""
+    """Turn graph recording on or off; usable as a call, a context manager or a decorator.
+
+    As in torch, the mode changes as soon as it is built (so ``set_grad_enabled(False)`` alone
+    works as a call) and is put back when its ``with`` block ends."""
 
     def __init__(self, mode):
-        self.prev = _Mode.grad_enabled
-        _Mode.grad_enabled = bool(mode)
+        self.prev, self.mode = _Mode.grad_enabled, bool(mode)
+        _Mode.grad_enabled = self.mode
 
     def __enter__(self):
         return self
@@ -46,33 +50,53 @@ class set_grad_enabled:
         _Mode.grad_enabled = self.prev
 
     def __call__(self, fn):
-        mode = _Mode.grad_enabled
         _Mode.grad_enabled = self.prev   # constructing us as a decorator must not flip the mode
+        return self._decorate(fn)
 
+    def _decorate(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class _ScopedMode(set_grad_enabled):
+    """``no_grad`` and ``enable_grad``: the mode changes only inside ``with`` (building the
+    object changes nothing), and they decorate with or without parentheses."""
+    mode = None
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        return self if orig_func is None else self._decorate(orig_func)   # bare @no_grad
+
+    def __init__(self, orig_func=None):
+        pass
+
+    def __enter__(self):
+        self.prev, _Mode.grad_enabled = _Mode.grad_enabled, self.mode
+        return self
+
+    def __call__(self, fn):
+        return self._decorate(fn)
+
+
+class no_grad(_ScopedMode):
     """Inside ``with mg.no_grad():`` operations record no graph (results have no grad_fn)."""
-
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_ScopedMode):
     """Re-enable graph recording inside a ``no_grad`` block."""
-
-    def __init__(self):
-        super().__init__(True)
+    mode = True
 
 
 class detect_anomaly:
-    """Inside ``with mg.autograd.detect_anomaly():`` a VJP that produces NaN or inf raises,
-    naming the node (e.g. ``SqrtBackward``) instead of letting the NaN spread silently."""
+    """Inside ``with mg.autograd.detect_anomaly():`` a VJP that produces NaN raises, naming
+    the node (e.g. ``SqrtBackward``) instead of letting the NaN spread silently. As in torch,
+    an infinite gradient (that of √x at 0) is a value, not an anomaly, and passes."""
 
     def __enter__(self):
         self.prev, _Mode.anomaly = _Mode.anomaly, True
@@ -129,7 +153,8 @@ class AccumulateGrad(Node):
         v = self.variable
         if v.grad is None:
             # keep a private copy: the same gradient object may reach several leaves
-            v.grad = g if create_graph else g.detach().clone()
+            # (with create_graph the copy is a differentiable clone)
+            v.grad = g.clone() if create_graph else g.detach().clone()
         elif create_graph or v.grad.requires_grad:
             v.grad = v.grad + g
         else:
@@ -342,8 +367,8 @@ def _check_grads(node, grads):
                 f"input's shape.")
         if g.data.dtype != meta[1]:
             g = g.to(meta[1])
-        if _Mode.anomaly and not np.all(np.isfinite(g.data)):
-            raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its "
+        if _Mode.anomaly and np.isnan(g.data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
                                f"gradient for argument {i} (detect_anomaly is on).")
         out.append(g)
     return out
@@ -484,6 +509,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Tensor = _tensor_type[0]
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("grad: inputs is empty; pass the tensor(s) to differentiate with "
+                           "respect to.")
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs):

@@ -233,8 +233,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversions
     def to(self, dtype=None, *args, **kwargs):
-        if isinstance(dtype, str) and dtype in ("cpu",):       # .to("cpu") / device moves
-            return self
+        device = kwargs.get("device")
+        if isinstance(dtype, str) or type(dtype).__name__ == "device":   # to("cpu"[, dtype])
+            device, dtype = dtype, (args[0] if args else None)
+        if device is not None and str(device) != "cpu":
+            raise RuntimeError(f"to: minigrad runs on the CPU only; cannot move a tensor of "
+                               f"shape {tuple(self.shape)} to device {str(device)!r}.")
         dtype = kwargs.get("dtype", dtype)
         if dtype is None or np.dtype(dtype) == self.data.dtype:
             return self
@@ -275,8 +279,9 @@ class Tensor:
     def _inplace(self, op, other):
         """``self op= other``. With no graph to keep (under no_grad, or a tensor that needs no
         grad) the numpy array is changed in place; otherwise the op is recorded and this
-        tensor takes its result and its grad_fn. Either way the version counter goes up, so a
-        backward that saved the old value raises instead of using the new one."""
+        tensor takes its result (a new array: views taken before keep the old values) and its
+        grad_fn. Either way the version counter goes up, so a backward that saved the old
+        value raises instead of using the new one."""
         other_t = isinstance(other, Tensor)
         if autograd.is_grad_enabled() and (self._requires_grad or
                                            (other_t and other._requires_grad)):
@@ -299,6 +304,9 @@ class Tensor:
                                    f"but the tensor has shape {tuple(self.shape)}.")
             self.data = new.data.astype(self.data.dtype, copy=False)
             self.grad_fn, self._output_nr, self._requires_grad = new.grad_fn, new._output_nr, True
+            # the old value keeps its array and its counter (shared with the views taken of
+            # it, and with the op that may have saved it); this tensor counts on afresh
+            self._vc = [self._vc[0] + 1]
         else:
             o = other.data if other_t else other
             ufunc = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
@@ -311,7 +319,7 @@ class Tensor:
                     f"{np.broadcast_shapes(self.data.shape, np.shape(o))} into a tensor of shape "
                     f"{tuple(self.shape)}; an in-place result must keep the tensor's shape."
                 ) from None
-        self._vc[0] += 1
+            self._vc[0] += 1
         return self
 
     def __iadd__(self, other):
@@ -341,18 +349,30 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
+    def _write_check(self, op, src=None):
+        """fill_ and copy_ write the array directly, which is right only when no graph has to
+        be kept: refuse the cases where the write would have to be recorded."""
+        if not autograd.is_grad_enabled():
+            return
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"in-place {op}: a leaf tensor that requires grad (shape "
+                               f"{tuple(self.shape)}) cannot be modified in place while the graph "
+                               f"is recorded; use `with minigrad.no_grad():`.")
+        if self._requires_grad or (isinstance(src, Tensor) and src._requires_grad):
+            raise RuntimeError(
+                f"{op}: minigrad does not record {op} in the graph, and this write (into a "
+                f"tensor of shape {tuple(self.shape)}) involves a tensor that requires grad, so "
+                f"its gradient would be wrong; build a new tensor instead (zeros_like, "
+                f"full_like, src.clone()), or write under `with minigrad.no_grad():`.")
+
     def fill_(self, value):
-        if autograd.is_grad_enabled() and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("fill_/zero_: a leaf tensor that requires grad cannot be "
-                               "modified in place; use `with minigrad.no_grad():`.")
+        self._write_check("fill_/zero_")
         self.data[...] = value
         self._vc[0] += 1
         return self
 
     def copy_(self, src):
-        if autograd.is_grad_enabled() and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("copy_: a leaf tensor that requires grad cannot be modified in "
-                               "place; use `with minigrad.no_grad():`.")
+        self._write_check("copy_", src)
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         try:
             self.data[...] = src

@@ -186,7 +186,7 @@ def test_feedforward_matches_written_out_formula(activation):
 
 
 def test_feedforward_rejects_unknown_activation():
-    with pytest.raises(ValueError, match="'relu', 'gelu' or 'swiglu'"):
+    with pytest.raises(ValueError, match="'relu', 'gelu', 'gelu_tanh' or 'swiglu'"):
         mg.nn.FeedForward(4, 8, activation="tanh")
 
 

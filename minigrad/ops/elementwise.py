@@ -29,6 +29,8 @@ def _operand(x, like):
     becomes the default float dtype); arrays and lists become constant tensors."""
     if isinstance(x, Tensor):
         return x
+    if isinstance(x, np.generic):           # a numpy scalar counts as a number, as in torch
+        return x.item()
     if isinstance(x, (bool, int, float)):
         return x
     return Tensor(x)
@@ -43,9 +45,19 @@ def _const_or_none(x):
 
 
 def _promote(a, b):
-    if isinstance(b, float) and a.data.dtype.kind != "f":
-        return a.to(_Defaults.dtype)
-    return a
+    """Type promotion as torch does it: an integer (or bool) tensor meeting a float tensor
+    takes that tensor's dtype, and meeting a Python float the default float dtype (numpy
+    would go to float64 in both cases)."""
+    a_int = a.data.dtype.kind != "f"
+    if isinstance(b, Tensor):
+        b_int = b.data.dtype.kind != "f"
+        if a_int and not b_int:
+            a = a.to(b.data.dtype)
+        elif b_int and not a_int:
+            b = b.to(a.data.dtype)
+    elif isinstance(b, float) and a_int:
+        a = a.to(_Defaults.dtype)
+    return a, b
 
 
 class Add(Function):
@@ -341,7 +353,7 @@ def add(a, b, alpha=1):
     if alpha != 1:
         b = b * alpha
     if isinstance(a, Tensor):
-        return Add.apply(_promote(a, b), b)
+        return Add.apply(*_promote(a, b))
     return Add.apply(b, a)
 
 
@@ -349,39 +361,43 @@ def sub(a, b, alpha=1):
     b = _operand(b, a)
     if alpha != 1:
         b = b * alpha
-    return Sub.apply(_promote(a, b), b)
+    return Sub.apply(*_promote(a, b))
 
 
 def rsub(a, b):
     """b − a, for ``number - tensor``."""
-    return Sub.apply(b, _promote(a, b)) if isinstance(b, Tensor) else add(neg(a), b)
+    if isinstance(b, Tensor):
+        a, b = _promote(a, b)
+        return Sub.apply(b, a)
+    return add(neg(a), b)
 
 
 def mul(a, b):
     b = _operand(b, a)
     if not isinstance(a, Tensor):
         a, b = b, a
-    return Mul.apply(_promote(a, b), b)
+    return Mul.apply(*_promote(a, b))
 
 
 def div(a, b, rounding_mode=None):
     if rounding_mode is not None:
         raise NotImplementedError("div: rounding_mode is not differentiable; use a // b on .data")
     b = _operand(b, a)
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f" and (
-            not isinstance(b, Tensor) or b.data.dtype.kind != "f"):
+    a, b = _promote(a, b)
+    if a.data.dtype.kind != "f" and (not isinstance(b, Tensor) or b.data.dtype.kind != "f"):
         a = a.to(_Defaults.dtype)       # as torch: integer division gives a float
     return Div.apply(a, b)
 
 
 def rdiv(a, b):
     """b / a, for ``number / tensor``."""
-    return Div.apply(b, _promote(a, b))
+    a, b = _promote(a, b)
+    return Div.apply(b, a)
 
 
 def pow(a, n):
     n = _operand(n, a)
-    return Pow.apply(_promote(a, n), n)
+    return Pow.apply(*_promote(a, n))
 
 
 def rpow(a, base):

@@ -159,7 +159,13 @@ def view(x, *shape):
     """Like reshape, but only where no copy is needed (as torch: a transposed tensor cannot be
     viewed with a new shape; call .reshape() or .contiguous() first)."""
     shape = _shape_args(shape)
-    if shape != x.shape and not np.shares_memory(x.data.reshape(shape), x.data) and x.data.size:
+    try:
+        moved = x.data.reshape(shape)
+    except ValueError:
+        raise RuntimeError(f"view: shape {shape} is invalid for a tensor of shape "
+                           f"{tuple(x.shape)} ({x.data.size} elements); the number of elements "
+                           f"must stay the same.") from None
+    if shape != x.shape and not np.shares_memory(moved, x.data) and x.data.size:
         raise RuntimeError(
             f"view: a tensor of shape {tuple(x.shape)} whose memory is not laid out "
             f"contiguously cannot be viewed as {shape} without copying; use .reshape({shape}).")

@@ -1,0 +1,309 @@
+"""Bad input gets a clear error: it names the operation, the shapes involved and the rule.
+
+Every case runs the same code with minigrad and with torch. Both must refuse it with the
+same exception type (so ``except`` clauses port); minigrad's message must then contain the
+op's name, the shapes as tuples and the rule that was broken, which is asserted fragment by
+fragment. Where torch's message shares a key phrase, that is checked too.
+"""
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import minigrad as mg
+import minigrad.nn.functional as MF
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using a target size")
+
+LIBS = [pytest.param(mg, id="minigrad"), pytest.param(torch, id="torch")]
+FUNCTIONAL = {mg: MF, torch: TF}
+
+
+def rnd(seed, *shape):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def T(lib, *shape, requires_grad=False, seed=0):
+    return lib.tensor(rnd(seed, *shape), requires_grad=requires_grad)
+
+
+def I(lib, values):
+    return lib.tensor(np.asarray(values, dtype=np.int64))
+
+
+def _backward_with_a_gradient_of_the_wrong_shape(L, F):
+    y = T(L, 3, 4, requires_grad=True) * 2
+    y.backward(T(L, 4, 3))
+
+
+def _set_requires_grad_on_non_leaf(L, F):
+    (T(L, 3, requires_grad=True) * 2).requires_grad = False
+
+
+# (name, code run on both libraries, exception type, fragments of minigrad's message,
+#  fragments both messages contain)
+CASES = [
+    # shapes that do not fit
+    ("matmul", lambda L, F: T(L, 3, 4) @ T(L, 5, 6), RuntimeError,
+     ["matmul", "(3, 4)", "(5, 6)", "last dimension of the first (4)",
+      "second-to-last dimension of the second (5)"], []),
+    ("matmul_vector", lambda L, F: T(L, 3) @ T(L, 4), RuntimeError,
+     ["matmul", "(3,)", "(4,)", "must equal"], []),
+    ("matmul_batch", lambda L, F: T(L, 2, 3, 4) @ T(L, 5, 4, 2), RuntimeError,
+     ["matmul", "(2, 3, 4)", "(5, 4, 2)", "batch dimensions", "broadcast"], []),
+    ("matmul_scalar", lambda L, F: T(L, 3) @ T(L), RuntimeError,
+     ["matmul", "(3,)", "()", "at least one dimension"], []),
+    ("add", lambda L, F: T(L, 3, 4) + T(L, 5), RuntimeError,
+     ["add", "(3, 4)", "(5,)", "cannot be broadcast", "equal or one of them 1"], []),
+    ("sub", lambda L, F: T(L, 3, 4) - T(L, 3, 1, 5), RuntimeError,
+     ["sub", "(3, 4)", "(3, 1, 5)", "cannot be broadcast"], []),
+    ("mul", lambda L, F: T(L, 3, 4) * T(L, 2, 4), RuntimeError,
+     ["mul", "(3, 4)", "(2, 4)", "cannot be broadcast"], []),
+    ("div", lambda L, F: T(L, 3, 4) / T(L, 3), RuntimeError,
+     ["div", "(3, 4)", "(3,)", "cannot be broadcast"], []),
+    ("where", lambda L, F: L.where(T(L, 3, 4) > 0, T(L, 3, 4), T(L, 5)), RuntimeError,
+     ["where", "(3, 4)", "(5,)", "broadcast"], []),
+    ("expand", lambda L, F: T(L, 3, 4).expand(2, 5), RuntimeError,
+     ["expand", "(3, 4)", "(2, 5)", "must match or be 1"], []),
+    ("reshape", lambda L, F: T(L, 3, 4).reshape(5, 2), RuntimeError,
+     ["reshape", "(5, 2)", "(3, 4)", "12 elements", "number of elements"], ["invalid"]),
+    ("view", lambda L, F: T(L, 3, 4).view(-1, 5), RuntimeError,
+     ["view", "(-1, 5)", "(3, 4)", "number of elements"], ["invalid"]),
+    ("cat", lambda L, F: L.cat([T(L, 3, 4), T(L, 3, 5)]), RuntimeError,
+     ["cat", "(3, 4)", "(3, 5)", "dim 0", "other dimensions must match"], []),
+    ("stack", lambda L, F: L.stack([T(L, 3, 4), T(L, 3, 5)]), RuntimeError,
+     ["stack", "(3, 4)", "(3, 5)", "same shape"], []),
+    ("split", lambda L, F: T(L, 6, 4).split([2, 3]), RuntimeError,
+     ["split", "[2, 3]", "(6, 4)", "add up to 5"], []),
+    ("permute", lambda L, F: T(L, 3, 4).permute(0, 0), RuntimeError,
+     ["permute", "(0, 0)", "(3, 4)", "not a permutation"], []),
+    ("linear", lambda L, F: F.linear(T(L, 3, 4), T(L, 5, 3)), RuntimeError,
+     ["linear", "(3, 4)", "(5, 3)", "in_features"], []),
+    ("layer_norm", lambda L, F: F.layer_norm(T(L, 3, 4), (5,)), RuntimeError,
+     ["layer_norm", "(5,)", "(3, 4)", "last dimensions"], ["normalized_shape"]),
+    ("layer_norm_weight", lambda L, F: F.layer_norm(T(L, 3, 4), (4,), T(L, 5)), RuntimeError,
+     ["layer_norm", "weight", "(5,)", "(4,)", "must be equal"], ["normalized_shape"]),
+    ("sdpa", lambda L, F: F.scaled_dot_product_attention(T(L, 2, 3, 4), T(L, 2, 5, 3),
+                                                         T(L, 2, 5, 3)), RuntimeError,
+     ["scaled_dot_product_attention", "(2, 3, 4)", "(2, 5, 3)", "same last dimension"], []),
+    ("mse_loss", lambda L, F: F.mse_loss(T(L, 3, 4), T(L, 5)), RuntimeError,
+     ["mse_loss", "(3, 4)", "(5,)", "broadcast"], []),
+    # indices out of range
+    ("cross_entropy_target", lambda L, F: F.cross_entropy(T(L, 3, 4), I(L, [0, 4, 1])),
+     IndexError, ["cross_entropy", "target 4", "4 classes", "0..3"], ["out of bounds"]),
+    ("cross_entropy_negative", lambda L, F: F.cross_entropy(T(L, 3, 4), I(L, [0, -2, 1])),
+     IndexError, ["cross_entropy", "target -2", "4 classes"], ["out of bounds"]),
+    ("nll_loss_target", lambda L, F: F.nll_loss(T(L, 3, 4), I(L, [0, 7, 1])),
+     IndexError, ["nll_loss", "target 7", "4 classes"], ["out of bounds"]),
+    ("embedding", lambda L, F: F.embedding(I(L, [0, 10]), T(L, 5, 3)), IndexError,
+     ["embedding", "index 10", "5 rows", "0..4"], ["out of range"]),
+    ("index", lambda L, F: T(L, 3, 4)[5], IndexError,
+     ["index", "5", "size 3", "(3, 4)"], ["out of bounds"]),
+    ("transpose_dim", lambda L, F: T(L, 3, 4).transpose(0, 2), IndexError,
+     ["transpose", "dimension 2", "2 dimension(s)", "-2 to 1"], []),
+    ("sum_dim", lambda L, F: T(L, 3, 4).sum(dim=2), IndexError,
+     ["sum", "dimension 2", "2 dimension(s)"], []),
+    ("softmax_dim", lambda L, F: F.softmax(T(L, 3, 4), dim=3), IndexError,
+     ["softmax", "dimension 3", "(3, 4)"], []),
+    ("squeeze_dim", lambda L, F: T(L, 3, 4).squeeze(3), IndexError,
+     ["squeeze", "dimension 3", "2 dimension(s)"], []),
+    # backward and grad
+    ("backward_non_scalar", lambda L, F: (T(L, 3, 4, requires_grad=True) * 2).backward(),
+     RuntimeError, ["backward", "(3, 4)", "gradient="], ["only for scalar outputs"]),
+    ("backward_gradient_shape", _backward_with_a_gradient_of_the_wrong_shape, RuntimeError,
+     ["backward", "(4, 3)", "(3, 4)", "must have the output's shape"], []),
+    ("backward_without_graph", lambda L, F: (T(L, 3) * 2).sum().backward(), RuntimeError,
+     ["backward", "does not require grad", "requires_grad=True"], ["does not require grad"]),
+    ("grad_input_without_grad",
+     lambda L, F: L.autograd.grad((T(L, 3, requires_grad=True) * 2).sum(), T(L, 3)),
+     RuntimeError, ["grad", "input 0", "(3,)", "does not require grad"],
+     ["does not require grad"]),
+    ("grad_no_inputs",
+     lambda L, F: L.autograd.grad((T(L, 3, requires_grad=True) * 2).sum(), []),
+     RuntimeError, ["grad", "inputs is empty"], []),
+    # requires_grad
+    ("requires_grad_integer", lambda L, F: L.tensor([1, 2], requires_grad=True), RuntimeError,
+     ["requires_grad", "int64", "floating-point"], ["can require gradients"]),
+    ("requires_grad_integer_factory",
+     lambda L, F: L.arange(3, requires_grad=True), RuntimeError,
+     ["requires_grad", "int64", "floating-point"], ["can require gradients"]),
+    ("requires_grad_on_non_leaf", _set_requires_grad_on_non_leaf, RuntimeError,
+     ["requires_grad", "leaf", "MulBackward", ".detach()"], ["leaf"]),
+    # in place
+    ("inplace_leaf", lambda L, F: T(L, 3, requires_grad=True).mul_(2), RuntimeError,
+     ["in-place mul", "leaf", "(3,)", "no_grad"], ["leaf", "in-place"]),
+    ("inplace_leaf_iadd", lambda L, F: T(L, 3, requires_grad=True).__iadd__(1.0),
+     RuntimeError, ["in-place add", "leaf", "(3,)", "no_grad"], ["leaf", "in-place"]),
+    ("inplace_leaf_zero_", lambda L, F: T(L, 3, requires_grad=True).zero_(), RuntimeError,
+     ["zero_", "leaf", "(3,)", "no_grad"], ["leaf", "in-place"]),
+    ("inplace_leaf_copy_", lambda L, F: T(L, 3, requires_grad=True).copy_(T(L, 3)),
+     RuntimeError, ["copy_", "leaf", "(3,)", "no_grad"], ["leaf", "in-place"]),
+    ("inplace_broadcast_grows", lambda L, F: T(L, 3).add_(T(L, 2, 3)), RuntimeError,
+     ["in-place add", "(2, 3)", "(3,)", "keep the tensor's shape"], []),
+    ("inplace_broadcast_grows_in_graph",
+     lambda L, F: (T(L, 3, requires_grad=True) * 1).add_(T(L, 2, 3)), RuntimeError,
+     ["in-place add", "(2, 3)", "(3,)"], []),
+    ("copy_shape", lambda L, F: T(L, 3).copy_(T(L, 4)), RuntimeError,
+     ["copy_", "(4,)", "(3,)"], []),
+    # conversions
+    ("item", lambda L, F: T(L, 3, 4).item(), RuntimeError,
+     ["item", "one-element", "(3, 4)"], []),
+    ("numpy_requires_grad", lambda L, F: T(L, 3, requires_grad=True).numpy(), RuntimeError,
+     ["numpy", "requires grad", "detach()"], ["detach().numpy()"]),
+    ("dropout_p", lambda L, F: F.dropout(T(L, 3), p=1.5), ValueError,
+     ["dropout", "between 0 and 1", "1.5"], ["1.5"]),
+]
+
+
+@pytest.mark.parametrize("name, code, exc, fragments, common", CASES,
+                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("lib", LIBS)
+def test_error_message(lib, name, code, exc, fragments, common):
+    with pytest.raises(exc) as info:
+        code(lib, FUNCTIONAL[lib])
+    message = str(info.value)
+    for phrase in common:
+        assert phrase.lower() in message.lower(), f"{phrase!r} not in {message!r}"
+    if lib is mg:
+        missing = [f for f in fragments if f not in message]
+        assert not missing, f"{missing} not in {message!r}"
+
+
+# --------------------------------------------------------------------------- saved, then modified
+@pytest.mark.parametrize("lib", LIBS)
+def test_saved_tensor_modified_in_place_is_caught_at_backward(lib):
+    a = T(lib, 3, 4, requires_grad=True)
+    h = a * 2
+    y = h.sin()                 # SinBackward saves h
+    h.mul_(3)                   # ...which is then changed
+    g = T(lib, 3, 4, seed=1)
+    with pytest.raises(RuntimeError) as info:
+        y.backward(g)
+    message = str(info.value)
+    if lib is mg:
+        for phrase in ("SinBackward", "(3, 4)", "modified in place", "version 0", "clone()"):
+            assert phrase in message, f"{phrase!r} not in {message!r}"
+    else:
+        assert "modified by an inplace operation" in message
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_saved_output_modified_in_place_is_caught(lib):
+    a = T(lib, 3, requires_grad=True)
+    y = a.exp()                 # ExpBackward saves its output y
+    with lib.no_grad():
+        y += 1
+    with pytest.raises(RuntimeError) as info:
+        y.backward(T(lib, 3, seed=1))
+    if lib is mg:
+        assert "ExpBackward" in str(info.value) and "(3,)" in str(info.value)
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_modifying_a_detached_alias_of_a_saved_tensor_is_caught(lib):
+    a = T(lib, 3, requires_grad=True)
+    h = a * 2
+    y = h * h
+    h.detach().zero_()          # the alias shares memory and the version counter
+    with pytest.raises(RuntimeError) as info:
+        y.backward(T(lib, 3, seed=1))
+    if lib is mg:
+        assert "MulBackward" in str(info.value)
+
+
+def test_minigrad_refuses_inplace_on_a_view_of_a_graph_tensor():
+    """torch records this (CopySlices); minigrad refuses it with a clear message rather than
+    computing a wrong gradient."""
+    h = T(mg, 3, 4, requires_grad=True) * 1
+    with pytest.raises(RuntimeError) as info:
+        h[0].mul_(2)
+    for phrase in ("in-place mul", "view", "(4,)", "out-of-place"):
+        assert phrase in str(info.value)
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "copy_", "copy_from_graph"])
+def test_minigrad_refuses_unrecorded_writes_that_would_lose_the_gradient(write):
+    """torch records fill_/copy_ on graph tensors; minigrad writes the array directly, so it
+    refuses whenever that would leave a wrong gradient behind."""
+    a = T(mg, 3, requires_grad=True)
+    h = a * 3
+    with pytest.raises(RuntimeError) as info:
+        if write == "fill_":
+            h.fill_(1.0)
+        elif write == "zero_":
+            h.zero_()
+        elif write == "copy_":
+            h.copy_(T(mg, 3))
+        else:
+            mg.zeros(3, dtype=mg.float64).copy_(h)      # a buffer filled from the graph
+    for phrase in ("does not record", "(3,)", "no_grad"):
+        assert phrase in str(info.value)
+    with mg.no_grad():                                  # without a graph, the write is fine
+        h.fill_(1.0)
+    np.testing.assert_array_equal(h.detach().numpy(), np.ones(3))
+
+
+# --------------------------------------------------------------------------- custom Functions
+def make_bad_shape(base):
+    class BadShape(base):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.t()               # (4, 3) for a (3, 4) input
+    return BadShape
+
+
+def make_bad_count(base):
+    class BadCount(base):
+        @staticmethod
+        def forward(ctx, x, w):
+            return x * w
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad                   # one gradient for two arguments
+    return BadCount
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_custom_function_gradient_of_the_wrong_shape(lib):
+    BadShape = make_bad_shape(lib.autograd.Function)
+    y = BadShape.apply(T(lib, 3, 4, requires_grad=True))
+    with pytest.raises(RuntimeError) as info:
+        y.backward(T(lib, 3, 4, seed=1))
+    message = str(info.value)
+    assert "BadShapeBackward" in message           # torch names the node too
+    if lib is mg:
+        for phrase in ("(4, 3)", "(3, 4)", "argument 0", "its input's shape"):
+            assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_custom_function_wrong_number_of_gradients(lib):
+    BadCount = make_bad_count(lib.autograd.Function)
+    y = BadCount.apply(T(lib, 3, requires_grad=True), T(lib, 3, requires_grad=True, seed=1))
+    with pytest.raises(RuntimeError) as info:
+        y.backward(T(lib, 3, seed=2))
+    message = str(info.value)
+    assert "BadCountBackward" in message
+    if lib is mg:
+        assert re.search(r"returned 1 gradient\(s\) but forward took 2 argument\(s\)", message)
+
+
+# --------------------------------------------------------------------------- freed graph
+@pytest.mark.parametrize("lib", LIBS)
+def test_second_backward_message(lib):
+    a = T(lib, 3, requires_grad=True)
+    y = a.exp()
+    y.backward(T(lib, 3, seed=1))
+    with pytest.raises(RuntimeError) as info:
+        y.backward(T(lib, 3, seed=1))
+    message = str(info.value)
+    assert "second time" in message and "retain_graph=True" in message
+    if lib is mg:
+        assert "ExpBackward" in message

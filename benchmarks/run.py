@@ -83,7 +83,9 @@ def main(argv=None):
         results.append(row)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "results": results}, f, indent=2)
+            json.dump({"threads": args.threads, "numpy": np.__version__,
+                       "torch": torch.__version__, "python": platform.python_version(),
+                       "results": results}, f, indent=2)
     return results
 
 

@@ -95,6 +95,19 @@ def _parse_to(args, kwargs):
     return dtype
 
 
+def zero_grads(params, set_to_none=True):
+    """Forget the gradients of ``params``: set ``.grad`` to None (the default), or fill it with
+    zeros. Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``."""
+    for p in params:
+        if p.grad is not None:
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = p.grad.detach()
+                p.grad.data[...] = 0
+                p.grad._vc[0] += 1
+
+
 class Module:
     """Base class of every layer and model, as ``torch.nn.Module``.
 
@@ -307,14 +320,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients of every parameter (backward *adds* into ``.grad``)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad.data[...] = 0
-                    p.grad._vc[0] += 1
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ dtype
     def _convert(self, dtype):

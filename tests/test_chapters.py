@@ -80,3 +80,17 @@ def test_chapter_has_the_colab_install_cell(path):
     cells = code_cells(load(path))
     first = "".join(cells[0]["source"])
     assert "except ImportError:" in first and "%pip install" in first
+
+
+NOTEBOOKS = sorted((ROOT / "chapters" / "en").glob("*.ipynb")) + \
+    sorted((ROOT / "solutions" / "en").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_markdown_has_no_control_characters(path):
+    """A LaTeX command written in a non-raw Python string loses its backslash: "\\bar" becomes
+    a backspace and "\\top" a tab, and MathJax then fails on the page."""
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "markdown":
+            bad = [ch for ch in "".join(cell["source"]) if ord(ch) < 32 and ch != "\n"]
+            assert not bad, f"{path.name}: markdown cell {i} contains {bad[:3]!r}"

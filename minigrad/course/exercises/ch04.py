@@ -1,0 +1,325 @@
+"""Tasks of chapter 04, how ``loss.backward()`` reaches ``model.parameters()``: find the
+parameters behind a loss by walking the graph, update them in place, write the training loop
+with ``zero_grad()`` in the right place, and accumulate gradients on purpose over
+micro-batches.
+
+The loops take the library's objects (model, optimizer, loss function) as arguments and use
+only what minigrad and torch share, so the checkers run them on both libraries and compare
+with a reference loop; a misplaced ``zero_grad()`` is recognised by the numbers it produces.
+"""
+import copy
+
+import numpy as np
+
+from .core import Misconception, as_numpy, task
+
+__all__ = ["WRONG"]
+
+
+def _models(lib, sizes=(4, 6, 3), seed=0):
+    """A small MLP for ``lib``, with the same initial weights in both libraries."""
+    import minigrad as mg
+    import torch
+    from ..training import make_mlp
+    torch.manual_seed(seed)
+    ref = make_mlp(torch, sizes).double()
+    if lib is torch:
+        return ref
+    model = make_mlp(mg, sizes).to(mg.float64)
+    model.load_state_dict(ref.state_dict())
+    return model
+
+
+def _data(lib, n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return lib.tensor(rng.standard_normal((n, 4))), lib.tensor(rng.integers(0, 3, n))
+
+
+def _flat(model):
+    return np.concatenate([as_numpy(p).ravel() for p in model.parameters()])
+
+
+# --------------------------------------------------------------------------- 04.1 leaves
+@task("04.1", title="the parameters behind a loss",
+      goal="Walk grad_fn / next_functions from the loss and collect the leaves it reaches",
+      difficulty=1, minutes=10)
+def _(parameters_of):
+    import minigrad as mg
+    import torch
+    for lib in (mg, torch):
+        F = lib.nn.functional
+        model = _models(lib)
+        X, y = _data(lib)
+        named = dict(model.named_parameters())
+        _expect_leaves(parameters_of, F.cross_entropy(model(X), y), named, lib.__name__)
+        # a weight used twice, a parameter off the first-input path, an unused one
+        w = lib.tensor(np.ones((4, 4)) / 4, requires_grad=True)
+        b = lib.tensor(np.zeros(4), requires_grad=True)
+        c = lib.tensor(np.ones(2), requires_grad=True)
+        unused = lib.tensor(np.ones(3), requires_grad=True)
+        h = (X @ w + b).tanh() @ w
+        loss = (h * h).sum() + (c * c).sum()
+        _expect_leaves(parameters_of, loss, {"w": w, "b": b, "c": c}, lib.__name__,
+                       absent={"unused": unused})
+
+
+def _expect_leaves(parameters_of, loss, named, libname, absent=None):
+    got = parameters_of(loss)
+    if got is None:
+        raise Misconception("parameters_of returned None — did you forget to return?")
+    try:
+        got = list(got)
+    except TypeError:
+        raise Misconception(f"parameters_of returned a {type(got).__name__}; return a list "
+                            f"of tensors") from None
+    ids = [id(t) for t in got]
+    if len(set(ids)) < len(ids):
+        raise Misconception(f"({libname}) your list holds the same parameter more than once: "
+                            f"a node reached along two paths (a weight used twice) must be "
+                            f"visited once — keep a set of the nodes already seen")
+    by_id = {id(p): name for name, p in named.items()}
+    missed = [name for name, p in named.items() if id(p) not in ids]
+    if missed:
+        raise Misconception(f"({libname}) you missed {len(missed)} of the {len(named)} "
+                            f"parameters ({', '.join(missed)}) — follow EVERY edge of "
+                            f"next_functions, not only the first, down to the AccumulateGrad "
+                            f"nodes, and return their .variable")
+    extra = [t for t in got if id(t) not in by_id]
+    if extra:
+        bad = extra[0]
+        if absent and any(bad is p for p in absent.values()):
+            raise Misconception(f"({libname}) you returned a parameter the loss does not use")
+        raise Misconception(f"({libname}) you returned {len(extra)} tensor(s) that are not "
+                            f"the model's parameter objects (e.g. one of shape "
+                            f"{tuple(bad.shape)}) — return node.variable itself, the very "
+                            f"object, not a copy or a gradient")
+
+
+# --------------------------------------------------------------------------- 04.2 SGD step
+@task("04.2", title="an SGD step, in place",
+      goal="p ← p − lr·p.grad for every parameter, changing the objects the model holds",
+      difficulty=1, minutes=5)
+def _(sgd_step):
+    import minigrad as mg
+    model = _models(mg)
+    X, y = _data(mg)
+    extra = mg.tensor(np.ones(3), requires_grad=True)          # a parameter with no gradient
+    mg.nn.functional.cross_entropy(model(X), y).backward()
+    params = list(model.parameters()) + [extra]
+    before = [p.detach().numpy().copy() for p in params]
+    grads = [None if p.grad is None else p.grad.numpy().copy() for p in params]
+    objects = [id(p) for p in params]
+    sgd_step(params, 0.1)
+    if [id(p) for p in model.parameters()] != objects[:-1]:
+        raise Misconception("the model holds different parameter objects after your step: "
+                            "change the existing tensors in place, do not replace them")
+    after = [p.detach().numpy() for p in params]
+    if all(np.array_equal(a, b) for a, b in zip(after, before)):
+        raise Misconception("the parameters did not change: `p = p - lr * p.grad` only makes "
+                            "the name p point to a new tensor — update in place, p -= lr * "
+                            "p.grad, inside `with mg.no_grad():`")
+    for i, (a, b, g) in enumerate(zip(after, before, grads)):
+        want = b if g is None else b - 0.1 * g
+        if not np.allclose(a, want, rtol=1e-12, atol=1e-15):
+            if g is not None and np.allclose(a, b + 0.1 * g):
+                raise Misconception("your step went uphill: p ← p − lr·p.grad (minus: the "
+                                    "gradient points to where the loss increases)")
+            raise Misconception(f"parameter {i} (shape {b.shape}) is not p − lr·p.grad after "
+                                f"your step")
+
+
+# --------------------------------------------------------------------------- 04.3 the loop
+def _reference_train(model, optimizer, loss_fn, X, y, steps, mode="right"):
+    losses = []
+    for k in range(steps):
+        if mode == "right" or (mode == "once" and k == 0):
+            optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        if mode == "after_backward":
+            optimizer.zero_grad()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@task("04.3", title="a training loop, zero_grad in its place",
+      goal="forward, loss, zero_grad, backward, step — on minigrad and on torch",
+      difficulty=2, minutes=10)
+def _(train):
+    import minigrad as mg
+    import torch
+    steps = 6
+    for lib in (mg, torch):
+        X, y = _data(lib)
+        outcomes = {}
+        for mode in ("right", "once", "after_backward"):
+            m = _models(lib)
+            opt = lib.optim.SGD(m.parameters(), lr=0.5)
+            _reference_train(m, opt, lib.nn.functional.cross_entropy, X, y, steps, mode)
+            outcomes[mode] = _flat(m)
+        model = _models(lib)
+        start = _flat(model)
+        opt = lib.optim.SGD(model.parameters(), lr=0.5)
+        losses = train(model, opt, lib.nn.functional.cross_entropy, X, y, steps)
+        got = _flat(model)
+        if np.allclose(got, outcomes["right"], rtol=1e-10, atol=1e-12):
+            if losses is None or len(list(losses)) != steps:
+                raise Misconception(f"train must return the list of the {steps} losses, one "
+                                    f"per step (loss.item())")
+            ref = _models(lib)
+            want = _reference_train(ref, lib.optim.SGD(ref.parameters(), lr=0.5),
+                                    lib.nn.functional.cross_entropy, X, y, steps)
+            if not np.allclose([float(v) for v in losses], want, rtol=1e-10):
+                raise Misconception("the parameters are right but the losses you returned are "
+                                    "not the losses of the steps (the loss of each forward "
+                                    "pass, before its step)")
+            continue
+        if np.array_equal(got, start):
+            raise Misconception(f"({lib.__name__}) the parameters never changed: zero_grad() "
+                                f"ran between backward() and step(), erasing the gradients "
+                                f"before the optimizer could use them — call it before "
+                                f"backward()")
+        if np.allclose(got, outcomes["once"], rtol=1e-10, atol=1e-12):
+            raise Misconception(f"({lib.__name__}) the gradients accumulated across steps: "
+                                f"backward() ADDS into .grad, so step k used the sum of the "
+                                f"gradients of steps 1…k — call optimizer.zero_grad() once "
+                                f"per step, before loss.backward()")
+        raise Misconception(f"({lib.__name__}) after {steps} steps the parameters differ from "
+                            f"those of the loop forward → loss → zero_grad → backward → step "
+                            f"(max |Δ| = {np.abs(got - outcomes['right']).max():.3g})")
+
+
+# --------------------------------------------------------------------------- 04.4 accumulation
+@task("04.4", title="gradient accumulation over micro-batches",
+      goal="One optimizer step from k micro-batches, equal to a step on the whole batch",
+      difficulty=2, minutes=15)
+def _(accumulate_step):
+    import minigrad as mg
+    import torch
+    for lib in (mg, torch):
+        F = lib.nn.functional
+        X, y = _data(lib, n=12, seed=1)
+        for k in (3, 4):
+            size = 12 // k
+            micro = [(X[i * size:(i + 1) * size], y[i * size:(i + 1) * size]) for i in range(k)]
+            ref = _models(lib)
+            start = _flat(ref)
+            opt = lib.optim.SGD(ref.parameters(), lr=0.5)
+            opt.zero_grad()
+            F.cross_entropy(ref(X), y).backward()
+            opt.step()
+            want = _flat(ref) - start
+            model = _models(lib)
+            F.cross_entropy(model(X[:5]), y[:5]).backward()    # stale gradients, left over
+            opt = lib.optim.SGD(model.parameters(), lr=0.5)
+            accumulate_step(model, opt, F.cross_entropy, micro)
+            got = _flat(model) - start
+            if np.allclose(got, want, rtol=1e-9, atol=1e-12):
+                continue
+            if np.allclose(got, k * want, rtol=1e-9, atol=1e-12):
+                raise Misconception(f"({lib.__name__}) your step is exactly {k}× too large: "
+                                    f"the gradients of {k} micro-batch means were added up — "
+                                    f"divide each micro-batch's loss by k = {k} before "
+                                    f"backward()")
+            last = _models(lib)
+            o = lib.optim.SGD(last.parameters(), lr=0.5)
+            F.cross_entropy(last(micro[-1][0]), micro[-1][1]).div(k).backward()
+            o.step()
+            if np.allclose(got, _flat(last) - start, rtol=1e-9, atol=1e-12) or \
+                    np.allclose(got, k * (_flat(last) - start), rtol=1e-9, atol=1e-12):
+                raise Misconception(f"({lib.__name__}) only the last micro-batch reached "
+                                    f"step(): zero_grad() inside the loop erased the others — "
+                                    f"call it once, before the loop")
+            raise Misconception(f"({lib.__name__}) your step is not the step of the whole "
+                                f"batch (max |Δ| = {np.abs(got - want).max():.3g}) — were the "
+                                f"stale gradients cleared with zero_grad() before the first "
+                                f"backward()?")
+
+
+# --------------------------------------------------------------------------- wrong answers
+def _wrong():
+    import minigrad as mg
+
+    def first_input_only(loss):
+        found, fn = {}, loss.grad_fn
+        while fn is not None:
+            if hasattr(fn, "variable"):
+                found[id(fn.variable)] = fn.variable
+                break
+            for f, _ in fn.next_functions:
+                if f is not None and hasattr(f, "variable"):
+                    found[id(f.variable)] = f.variable
+            fn = fn.next_functions[0][0]
+        return list(found.values())
+
+    def no_seen_set(loss):
+        found, stack = [], [loss.grad_fn]
+        while stack:
+            fn = stack.pop()
+            if hasattr(fn, "variable"):
+                found.append(fn.variable)
+            stack.extend(f for f, _ in fn.next_functions if f is not None)
+        return found
+
+    def rebinding_step(params, lr):
+        with mg.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p = p - lr * p.grad        # rebinds the name only
+
+    def uphill_step(params, lr):
+        with mg.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p += lr * p.grad
+
+    def train_no_zero_grad(model, optimizer, loss_fn, X, y, steps):
+        losses = []
+        for _ in range(steps):
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    def train_zero_grad_after_backward(model, optimizer, loss_fn, X, y, steps):
+        losses = []
+        for _ in range(steps):
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    def accumulate_no_division(model, optimizer, loss_fn, micro_batches):
+        optimizer.zero_grad()
+        for X, y in micro_batches:
+            loss_fn(model(X), y).backward()
+        optimizer.step()
+
+    def accumulate_zero_grad_inside(model, optimizer, loss_fn, micro_batches):
+        for X, y in micro_batches:
+            optimizer.zero_grad()
+            (loss_fn(model(X), y) / len(micro_batches)).backward()
+        optimizer.step()
+
+    def accumulate_stale(model, optimizer, loss_fn, micro_batches):
+        for X, y in micro_batches:
+            (loss_fn(model(X), y) / len(micro_batches)).backward()
+        optimizer.step()
+
+    return {
+        "04.1": [(first_input_only, "you missed"), (no_seen_set, "more than once")],
+        "04.2": [(rebinding_step, "the parameters did not change"),
+                 (uphill_step, "uphill")],
+        "04.3": [(train_no_zero_grad, "the gradients accumulated across steps"),
+                 (train_zero_grad_after_backward, "erasing the gradients")],
+        "04.4": [(accumulate_no_division, "too large"),
+                 (accumulate_zero_grad_inside, "only the last micro-batch"),
+                 (accumulate_stale, "stale gradients")],
+    }
+
+
+WRONG = _wrong()

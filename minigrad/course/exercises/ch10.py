@@ -1,0 +1,325 @@
+"""Tasks of chapter 10, memory: how many bytes a deep MLP's graph keeps, a fused
+Linear + tanh node that keeps only what its VJP reads, and gradient checkpointing as an
+``mg.autograd.Function``.
+
+What a node keeps is measured, not guessed: the buffers it stored with
+``ctx.save_for_backward`` plus any array or tensor it hung on ``ctx`` as an attribute,
+each buffer counted once (:func:`_kept`). Whether a segment's activations were freed after
+the forward pass is seen with ``weakref``: the checkers' own segment functions hold weak
+references to everything they compute inside.
+"""
+import gc
+import weakref
+
+import numpy as np
+
+from ..memory import _buffer, saved_arrays, total_saved_bytes
+from .core import (Misconception, as_numpy, assert_close_or_explain, check_function_vjp,
+                   task)
+
+__all__ = ["WRONG"]
+
+# attributes every node has; anything else array-like on a ctx is something it keeps
+_NODE_INTERNALS = {"_saved", "_edges", "_input_meta", "_output_meta", "_n_outputs",
+                   "needs_input_grad", "_retained", "_freed", "_materialize", "_non_diff"}
+
+
+def _arrays_in(value):
+    if isinstance(value, np.ndarray):
+        return [value]
+    if hasattr(value, "data") and isinstance(getattr(value, "data", None), np.ndarray):
+        return [value.data]                                      # a minigrad tensor
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in _arrays_in(v)]
+    return []
+
+
+def _kept(node):
+    """The distinct numpy buffers a node keeps alive: what it saved, and any tensor or array
+    stored as an attribute of its ctx. Returns {id: array}."""
+    arrays = list(saved_arrays(node))
+    for name, value in vars(node).items():
+        if name not in _NODE_INTERNALS:
+            arrays += _arrays_in(value)
+    return {id(_buffer(a)): _buffer(a) for a in arrays}
+
+
+# --------------------------------------------------------------------------- 10.1
+def _mlp_graph(n_layers, batch, width, dtype, rng):
+    import minigrad as mg
+    ws = [mg.tensor(rng.standard_normal((width, width)).astype(dtype), requires_grad=True)
+          for _ in range(n_layers)]
+    h = mg.tensor(rng.standard_normal((batch, width)).astype(dtype), requires_grad=True)
+    for w in ws:
+        h = (h @ w).relu()
+    return (h * h).mean(), ws
+
+
+@task("10.1", title="How many bytes does backward keep?",
+      goal="Give the bytes of activations an L-layer ReLU MLP's graph keeps alive, as a "
+           "formula",
+      difficulty=1, minutes=5)
+def _activation_bytes(activation_bytes):
+    rng = np.random.default_rng(101)
+    for n_layers, batch, width, dtype in ((3, 4, 5, np.float64), (16, 8, 3, np.float64),
+                                          (2, 6, 4, np.float32)):
+        loss, ws = _mlp_graph(n_layers, batch, width, dtype, rng)
+        measured = total_saved_bytes(loss, exclude=ws)
+        item = np.dtype(dtype).itemsize
+        got = activation_bytes(n_layers, batch, width, item)
+        case = f"L = {n_layers}, batch {batch}, width {width}, {item}-byte numbers"
+        if got is None:
+            raise Misconception("activation_bytes returned None — did you forget to return?")
+        a = batch * width * item
+        mistakes = {
+            (2 * n_layers + 1) * a: "you counted each ReLU output twice: ReluBackward saves "
+                                    "it, and the next MatMulBackward saves the same buffer as "
+                                    "its input — one buffer, kept once",
+            n_layers * a: "you left out the input x: the first MatMulBackward keeps it too",
+            (n_layers + 1) * a + n_layers * width * width * item:
+                "you counted the weights: they live on as parameters whether or not a graph "
+                "saved them, so only the activations are the graph's cost",
+            (n_layers + 1) * batch * width: "that is a count of numbers: bytes are numbers × "
+                                            "itemsize",
+        }
+        for wrong, why in mistakes.items():
+            if wrong != measured and np.isclose(float(got), wrong):
+                raise Misconception(f"{case}: you said {int(got)} bytes, the graph keeps "
+                                    f"{measured} — {why}")
+        assert_close_or_explain(f"answer for {case}", float(got), float(measured), kind=None,
+                                formula="count the distinct activation buffers the nodes "
+                                        "save (x and the L ReLU outputs) × batch × width × "
+                                        "itemsize")
+
+
+# --------------------------------------------------------------------------- 10.2
+@task("10.2", title="A fused Linear + tanh node that keeps only what it needs",
+      goal="Write LinearTanh(mg.autograd.Function), y = tanh(x·W), saving x, W and y but "
+           "not x·W",
+      difficulty=2, minutes=15)
+def _linear_tanh(LinearTanh):
+    import minigrad as mg
+    import torch
+
+    def make_inputs(rng):
+        n, d, k = rng.integers(2, 6, size=3)
+        return [rng.standard_normal((n, d)), rng.standard_normal((d, k))]
+
+    check_function_vjp(LinearTanh, lambda x, w: torch.tanh(x @ w), make_inputs,
+                       names=("x", "W"),
+                       formulas=("z̄ = ȳ ⊙ (1 − y²), x̄ = z̄·Wᵀ", "z̄ = ȳ ⊙ (1 − y²), W̄ = xᵀ·z̄"),
+                       seed=102)
+    rng = np.random.default_rng(1020)
+    x = mg.tensor(rng.standard_normal((8, 6)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    y = LinearTanh.apply(x, w)
+    kept = _kept(y.grad_fn)
+    need = x.data.nbytes + w.data.nbytes + y.data.nbytes
+    have = sum(a.nbytes for a in kept.values())
+    if have > need:
+        extra = [a.shape for a in kept.values()
+                 if not any(a is _buffer(t.data) for t in (x, w, y))]
+        raise Misconception(
+            f"your node keeps {have} bytes, but x, W and y ({need} bytes) are all its VJP "
+            f"reads: z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. "
+            f"Besides them it keeps array(s) of shape {extra} — each saved array stays alive "
+            f"until backward runs")
+
+
+# --------------------------------------------------------------------------- 10.3
+class _Segment:
+    """A segment y = tanh(relu(a·W₁)·W₂) (a = x, or x ⊙ s with a second input) whose every
+    call is noted: whether the graph was on, and weak references to what it computed."""
+
+    def __init__(self, w1, w2, two_inputs):
+        self.w1, self.w2, self.two_inputs = w1, w2, two_inputs
+        self.grad_modes, self.inside = [], []
+
+    def __call__(self, x, s=None):
+        import minigrad as mg
+        self.grad_modes.append(mg.autograd.is_grad_enabled())
+        a = x * s if self.two_inputs else x
+        z1 = a @ self.w1
+        r = z1.relu()
+        z2 = r @ self.w2
+        self.inside.append([weakref.ref(t) for t in (z1, r, z2)] +
+                           ([weakref.ref(a)] if self.two_inputs else []))
+        return z2.tanh()
+
+
+def _torch_segment(x, w1, w2, s=None):
+    a = x * s if s is not None else x
+    return ((a @ w1).relu() @ w2).tanh()
+
+
+@task("10.3", title="Gradient checkpointing as an autograd Function",
+      goal="Write Checkpoint(mg.autograd.Function): keep only a segment's inputs, recompute it "
+           "in backward under enable_grad",
+      difficulty=3, minutes=25)
+def _checkpoint(Checkpoint):
+    import minigrad as mg
+    import torch
+    rng = np.random.default_rng(103)
+    for case, (two_inputs, s_requires_grad) in enumerate(((False, False), (True, True),
+                                                          (True, False))):
+        xs = rng.standard_normal((6, 5))
+        ss = rng.standard_normal((6, 5))
+        w1s, w2s = rng.standard_normal((5, 8)), rng.standard_normal((8, 4))
+        up = rng.standard_normal((6, 4))
+        x = mg.tensor(xs, requires_grad=True)
+        s = mg.tensor(ss, requires_grad=s_requires_grad)
+        w1 = mg.tensor(w1s, requires_grad=True)
+        w2 = mg.tensor(w2s, requires_grad=True)
+        seg = _Segment(w1, w2, two_inputs)
+        args = (x, s) if two_inputs else (x,)
+        out = Checkpoint.apply(seg, *args)
+        if not isinstance(out, mg.Tensor) or out.grad_fn is None:
+            raise Misconception("Checkpoint.apply recorded no graph node — does forward "
+                                "return fn(*args)?")
+        gc.collect()
+        alive = [r() for r in seg.inside[0] if r() is not None] if seg.inside else []
+        if alive:
+            raise Misconception(
+                f"after the forward pass {len(alive)} activation(s) inside the segment "
+                f"(shapes {[tuple(t.shape) for t in alive]}) are still alive: your node is "
+                f"saving the activations anyway. Keep only the inputs "
+                f"(ctx.save_for_backward(*args)) and run fn again in backward")
+        kept = _kept(out.grad_fn)
+        have = sum(a.nbytes for a in kept.values())
+        inputs = sum(a.data.nbytes for a in args)
+        if have > inputs:
+            raise Misconception(
+                f"your Checkpoint node keeps {have} bytes but its inputs take {inputs}: a "
+                f"checkpoint keeps the segment's inputs and nothing else (the saved bytes "
+                f"are the whole point)")
+        ts = [torch.tensor(a, requires_grad=True) for a in (xs, ss, w1s, w2s)]
+        ref_out = _torch_segment(ts[0], ts[2], ts[3], ts[1] if two_inputs else None)
+        assert_close_or_explain("output", out, ref_out, kind=None,
+                                formula="forward returns fn(*args)")
+        ref_out.backward(torch.tensor(up))
+        try:
+            out.backward(mg.tensor(up))
+        except Exception:
+            if len(seg.grad_modes) >= 2 and not seg.grad_modes[1]:
+                _no_enable_grad()
+            raise
+        if len(seg.grad_modes) < 2:
+            raise Misconception("backward never ran fn again: a checkpoint recomputes the "
+                                "segment from its saved inputs, under mg.enable_grad(), and "
+                                "backpropagates through that fresh graph")
+        if not seg.grad_modes[1]:
+            _no_enable_grad()
+        if len(seg.grad_modes) > 2:
+            raise Misconception(f"fn ran {len(seg.grad_modes)} times for one forward and one "
+                                f"backward: it should run twice (once in forward, once to "
+                                f"recompute)")
+        leaves = [("x", x, ts[0]), ("W₁ (a parameter inside)", w1, ts[2]),
+                  ("W₂ (a parameter inside)", w2, ts[3])]
+        if two_inputs and s_requires_grad:
+            leaves.append(("s", s, ts[1]))
+        for name, mine, ref in leaves:
+            assert_close_or_explain(name, mine.grad, ref.grad,
+                                    formula="the gradient of the recomputed segment: "
+                                            "autograd.backward(out, grad) fills the inside "
+                                            "parameters' .grad, the inputs' gradients are "
+                                            "returned")
+
+
+def _no_enable_grad():
+    raise Misconception(
+        "recomputing without enable_grad: backward runs with the graph off (as under "
+        "no_grad), so fn recomputed there records nothing and there is nothing to "
+        "backpropagate — wrap the recomputation in `with mg.enable_grad():`")
+
+
+# --------------------------------------------------------------------------- wrong answers
+def _bytes_twice(n_layers, batch, width, itemsize=8):
+    return (2 * n_layers + 1) * batch * width * itemsize
+
+
+def _bytes_no_input(n_layers, batch, width, itemsize=8):
+    return n_layers * batch * width * itemsize
+
+
+def _bytes_no_return(n_layers, batch, width, itemsize=8):
+    (n_layers + 1) * batch * width * itemsize
+
+
+def _make_wrong(kind):
+    import minigrad as mg
+
+    if kind == "saves_z":
+        class LinearTanh(mg.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w):
+                z = x @ w
+                y = z.tanh()
+                ctx.save_for_backward(x, w, z, y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, w, z, y = ctx.saved_tensors
+                gz = grad * (1 - y * y)
+                return gz @ w.mT, x.mT @ gz
+        return LinearTanh
+
+    if kind == "keeps_activations":
+        class Checkpoint(mg.autograd.Function):
+            @staticmethod
+            def forward(ctx, fn, *args):
+                ctx.inputs = [a.detach().requires_grad_(a.requires_grad) for a in args]
+                with mg.enable_grad():
+                    ctx.out = fn(*ctx.inputs)             # the whole inner graph stays alive
+                return ctx.out.detach()
+
+            @staticmethod
+            def backward(ctx, grad):
+                mg.autograd.backward(ctx.out, grad)
+                return (None,) + tuple(a.grad for a in ctx.inputs)
+        return Checkpoint
+
+    if kind == "saves_output":
+        class Checkpoint(mg.autograd.Function):
+            @staticmethod
+            def forward(ctx, fn, *args):
+                ctx.fn = fn
+                out = fn(*args)
+                ctx.save_for_backward(*args, out)
+                return out
+
+            @staticmethod
+            def backward(ctx, grad):
+                *saved, _ = ctx.saved_tensors
+                inputs = [a.detach().requires_grad_(a.requires_grad) for a in saved]
+                with mg.enable_grad():
+                    out = ctx.fn(*inputs)
+                mg.autograd.backward(out, grad)
+                return (None,) + tuple(a.grad for a in inputs)
+        return Checkpoint
+
+    class Checkpoint(mg.autograd.Function):                  # kind == "no_enable_grad"
+        @staticmethod
+        def forward(ctx, fn, *args):
+            ctx.fn = fn
+            ctx.save_for_backward(*args)
+            return fn(*args)
+
+        @staticmethod
+        def backward(ctx, grad):
+            inputs = [a.detach().requires_grad_(a.requires_grad) for a in ctx.saved_tensors]
+            out = ctx.fn(*inputs)                                  # the graph is off here
+            mg.autograd.backward(out, grad)
+            return (None,) + tuple(a.grad for a in inputs)
+    return Checkpoint
+
+
+WRONG = {
+    "10.1": [(_bytes_twice, "counted each ReLU output twice"),
+             (_bytes_no_input, "left out the input x"),
+             (_bytes_no_return, "did you forget to return")],
+    "10.2": [(_make_wrong("saves_z"), "not the pre-activation z")],
+    "10.3": [(_make_wrong("keeps_activations"), "saving the activations anyway"),
+             (_make_wrong("saves_output"), "keeps the segment's inputs and nothing else"),
+             (_make_wrong("no_enable_grad"), "recomputing without enable_grad")],
+}

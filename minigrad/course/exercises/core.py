@@ -1,0 +1,413 @@
+r"""The exercise checker: a registry of tasks, ``check``, and diagnostics that teach.
+
+A learner writes a backward pass in an exercise notebook and runs a check cell::
+
+    check("02.3", unbroadcast)
+    # ✓ Task 02.3: unbroadcast
+    # or   ✗ Task 02.3: your gradient for b has shape (32, 10) but b is (10,) — did you sum
+    #      over the broadcast (batch) dimensions? ...
+    # or   … Task 02.3: not implemented yet
+
+How a task is written (in ``chNN.py``, one module per chapter)::
+
+    from .core import Misconception, task, assert_close_or_explain
+
+    @task("02.3", title="unbroadcast", goal="Sum a gradient back to its variable's shape",
+          difficulty=2, minutes=10)
+    def _(unbroadcast):                       # receives what the learner passed to check()
+        for case in ...:                      # several random float64 cases
+            got = unbroadcast(grad, shape)
+            assert_close_or_explain("b", got, expected, formula="b̄ = Σ over batch of ȳ")
+
+A checker raises :class:`Misconception` with a message that names the likely mistake; it
+never prints. ``check`` turns the outcome into one printed line and returns True/False:
+
+- success                                  → ``✓ Task NN.k: <title>``
+- :class:`Misconception`                   → ``✗ Task NN.k: <message>``
+- ``NotImplementedError`` from the learner → ``… Task NN.k: not implemented yet``
+- any other exception                      → ``✗ Task NN.k: your code raised <Type>: <msg>``
+
+Conventions every chapter module follows:
+
+- ``@task(...)`` registers the checker in :data:`TASKS` under its id ``"NN.k"``;
+- the module exposes ``WRONG = {"NN.k": [(wrong_impl, "expected message fragment"), ...]}``:
+  for EVERY task of the module at least one deliberately wrong implementation (missing
+  transpose, ``=`` instead of ``+=``, forgot to return, ...) and a fragment of the message
+  ``check`` must print for it. ``wrong_impl`` is what the learner would pass to ``check``;
+  when the task takes several objects, give a tuple (it is unpacked into ``check``'s
+  arguments). ``tests/test_exercises.py`` feeds each one to the checker and fails for a task
+  with no entry: proof that every checker can fail, and with the right message;
+- in the solution notebook, every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block sits
+  inside a function or method body, and only check cells call the learner's code, so the
+  generated exercise notebook (where each block is ``raise NotImplementedError(...)``) runs
+  to the end, every check printing "not implemented yet";
+- checkers are deterministic (seeded ``np.random.default_rng``), run the learner's code on
+  several random float64 cases with random upstream gradients, and compare with
+  ``torch.autograd`` and with finite differences (:func:`gradcheck_or_explain`).
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Task", "TASKS", "task", "Misconception", "check", "evaluate", "Result",
+           "assert_close_or_explain", "as_numpy", "explain_vjp_count", "function_vjp",
+           "check_function_vjp", "gradcheck_or_explain", "torch_vjp", "tasks_of_chapter"]
+
+
+# --------------------------------------------------------------------------- the registry
+class Misconception(Exception):
+    """Raised by a checker: the learner's answer is wrong, and the message says how."""
+
+
+@dataclass
+class Task:
+    """One exercise: its id ``"NN.k"``, what the notebook shows, and its checker."""
+    id: str
+    title: str
+    goal: str
+    difficulty: int
+    minutes: int
+    checker: object = field(repr=False)
+
+    @property
+    def chapter(self):
+        """The two-digit chapter number, ``"02"`` for task ``"02.3"``."""
+        return self.id.split(".")[0]
+
+    @property
+    def stars(self):
+        return "★" * self.difficulty + "☆" * (3 - self.difficulty)
+
+
+TASKS = {}
+"""Every registered task, by id ("01.1", "01.2", …), in registration order."""
+
+
+def task(task_id, *, title, goal, difficulty, minutes):
+    """Register the decorated function as the checker of task ``task_id`` ("NN.k")."""
+    parts = task_id.split(".")
+    if len(parts) != 2 or len(parts[0]) != 2 or not (parts[0] + parts[1]).isdigit():
+        raise ValueError(f"task: the id {task_id!r} must look like 'NN.k' (e.g. '02.3').")
+    if difficulty not in (1, 2, 3):
+        raise ValueError(f"task {task_id}: difficulty must be 1, 2 or 3, not {difficulty!r}.")
+
+    def register(checker):
+        old = TASKS.get(task_id)
+        if old is not None and (old.checker.__module__ != checker.__module__):
+            raise ValueError(f"task {task_id} is registered twice: in {old.checker.__module__} "
+                             f"and in {checker.__module__}.")
+        TASKS[task_id] = Task(task_id, title, goal, difficulty, minutes, checker)
+        return checker
+    return register
+
+
+def tasks_of_chapter(chapter):
+    """The tasks of chapter ``chapter`` ("02" or 2), sorted by their number."""
+    chapter = f"{int(chapter):02d}"
+    found = [t for t in TASKS.values() if t.chapter == chapter]
+    return sorted(found, key=lambda t: int(t.id.split(".")[1]))
+
+
+# --------------------------------------------------------------------------- running a check
+@dataclass
+class Result:
+    """The outcome of one check: ``status`` is "pass", "fail" or "todo" (not implemented)."""
+    task_id: str
+    status: str
+    message: str
+
+    @property
+    def line(self):
+        """The line ``check`` prints."""
+        mark = {"pass": "✓", "fail": "✗", "todo": "…"}[self.status]
+        return f"{mark} Task {self.task_id}: {self.message}"
+
+
+def evaluate(task_id, *learner_objects):
+    """Run the checker of ``task_id`` on the learner's objects; return a :class:`Result`."""
+    if task_id not in TASKS:
+        known = ", ".join(sorted(TASKS)) or "none"
+        raise KeyError(f"check: there is no task {task_id!r} (known tasks: {known}).")
+    t = TASKS[task_id]
+    try:
+        with np.errstate(all="ignore"):
+            t.checker(*learner_objects)
+    except Misconception as e:
+        return Result(task_id, "fail", str(e))
+    except NotImplementedError:
+        return Result(task_id, "todo", "not implemented yet")
+    except RecursionError:
+        return Result(task_id, "fail", "your code raised RecursionError: maximum recursion depth "
+                                       "exceeded — a deep graph needs a loop, not recursion")
+    except Exception as e:                                   # the learner's code failed
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        return Result(task_id, "fail", f"your code raised {type(e).__name__}: {msg}".rstrip(": "))
+    return Result(task_id, "pass", t.title)
+
+
+class Passed(int):
+    """What ``check`` returns: True or False (an int 1/0, equal to them), which a notebook
+    does not echo after the printed line (so a check cell shows only ✓ or the message)."""
+
+    def __new__(cls, ok):
+        return super().__new__(cls, bool(ok))
+
+    def __repr__(self):
+        return repr(bool(self))
+
+    __str__ = __repr__
+
+    def _ipython_display_(self):
+        pass
+
+
+def check(task_id, *learner_objects):
+    """Check the learner's answer to task ``task_id``, print one line, return True/False
+    (as :class:`Passed`, which equals True/False and is not echoed by a notebook)."""
+    result = evaluate(task_id, *learner_objects)
+    print(result.line)
+    return Passed(result.status == "pass")
+
+
+# --------------------------------------------------------------------------- diagnostics
+def _is_tensor(x):
+    return hasattr(x, "detach") and hasattr(x, "numpy") and hasattr(x, "shape")
+
+
+def as_numpy(x):
+    """A numpy array from a minigrad or torch tensor, an array or a number (no dtype change)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if _is_tensor(x):
+        return np.asarray(x.detach().numpy())
+    return np.asarray(x)
+
+
+def _factor(got, expected):
+    """The number r with got ≈ r·expected, when there is one (else None)."""
+    denom = float(np.vdot(expected, expected))
+    if denom == 0.0 or not np.isfinite(denom):
+        return None
+    r = float(np.vdot(expected, got)) / denom
+    if np.allclose(got, r * expected, rtol=1e-6, atol=1e-9 * max(1.0, np.abs(expected).max())):
+        return r
+    return None
+
+
+def _factor_words(r, batch):
+    """Name an exact factor: a sign, a batch size, a reused tensor's 2."""
+    if abs(r) < 1e-12:
+        return "is all zeros — did the gradient reach this variable at all?"
+    if math.isclose(r, -1.0, rel_tol=1e-6):
+        return "has the wrong sign (it is −1× the right value)"
+    if batch and math.isclose(r, batch, rel_tol=1e-6):
+        return (f"is exactly {batch}× the right value: {batch} is the batch size — was a mean "
+                f"taken in the forward pass (divide by N in the backward)?")
+    if batch and math.isclose(r, 1.0 / batch, rel_tol=1e-6):
+        return (f"is exactly 1/{batch} of the right value: {batch} is the batch size — did you "
+                f"divide by N where the forward pass took a sum?")
+    if math.isclose(r, 2.0, rel_tol=1e-6):
+        return ("is exactly 2× the right value — a tensor used twice must receive each use's "
+                "contribution once: did you count one contribution twice?")
+    if math.isclose(r, 0.5, rel_tol=1e-6):
+        return ("is exactly half the right value — a tensor used twice (b = a + a) must "
+                "accumulate both contributions: use += instead of =")
+    return f"is exactly {r:.4g}× the right value"
+
+
+def _sums_to(big, shape):
+    """Can ``big`` be summed over broadcast dimensions (leading ones, or size-1 ones of
+    ``shape``) to give ``shape``?"""
+    big = tuple(big)
+    lead = len(big) - len(shape)
+    if lead < 0 or math.prod(big) <= math.prod(shape):
+        return False
+    return all(n == 1 or n == m for n, m in zip(shape, big[lead:]))
+
+
+def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, atol=1e-9,
+                            kind="gradient", batch=None, unstable_hint=None):
+    """Raise :class:`Misconception` with the likely mistake when ``got`` is not ``expected``.
+
+    Args:
+        name: the variable, as the learner knows it ("W", "x", "b").
+        got: what the learner's code returned (a minigrad/torch tensor, an array, a number).
+        expected: the reference (from torch.autograd, or computed here).
+        formula: the rule, appended to shape and value messages ("∂L/∂W = Xᵀ·∂L/∂Y").
+        kind: "gradient" → "your gradient for W ..."; another word (e.g. "output", "value")
+            → "your output for W ..."; None → "your W ...".
+        batch: the batch size, so a result off by exactly that factor is named as such.
+        unstable_hint: the advice for a NaN/inf where the reference is finite.
+
+    The diagnoses, in order: None (forgot to return), not a tensor, wrong dtype, wrong shape
+    (transposed? broadcast dimensions not summed? summed too much?), NaN/inf (unstable),
+    values off by an exact factor (sign, 2× of a reused tensor, batch size), a transpose of
+    the right matrix, and otherwise the worst element with both values.
+    """
+    what = f"your {kind} for {name}" if kind else f"your {name}"
+    rule = f" — {formula}" if formula else ""
+    if got is None:
+        raise Misconception(f"{what} is None — did you forget to return?")
+    if isinstance(got, (tuple, list)):
+        raise Misconception(f"{what} is a {type(got).__name__}, not a tensor — return the "
+                            f"tensor itself")
+    if not (_is_tensor(got) or isinstance(got, (np.ndarray, np.generic, int, float))):
+        raise Misconception(f"{what} is a {type(got).__name__}, not a tensor")
+    exp = np.asarray(as_numpy(expected))
+    g = as_numpy(got)
+    if g.dtype.kind in "biu" and exp.dtype.kind == "f":
+        raise Misconception(f"{what} has the integer dtype {g.dtype}; it must be floating "
+                            f"point ({exp.dtype})")
+    if exp.dtype == np.float64 and g.dtype not in (np.float64,) and g.dtype.kind == "f":
+        raise Misconception(f"{what} has dtype {g.dtype} but float64 was expected — did a "
+                            f"tensor get created without dtype (the default is float32)?")
+    gs, es = tuple(g.shape), tuple(exp.shape)
+    if gs != es:
+        head = f"{what} has shape {gs} but {name} is {es}"
+        if len(es) >= 2 and (gs == es[::-1] or gs == es[:-2] + es[-1:] + es[-2:-1]):
+            raise Misconception(f"{head} — missing transpose?{rule}")
+        if math.prod(gs) == math.prod(es) and g.size and \
+                np.allclose(g.astype(np.float64).reshape(es), exp.astype(np.float64),
+                            rtol=rtol, atol=atol):
+            raise Misconception(f"{head} — the values are right but the shape is not: keep "
+                                f"the summed dimensions (keepdim=True) or reshape to {es}{rule}")
+        if _sums_to(gs, es):
+            raise Misconception(f"{head} — did you sum over the broadcast (batch) "
+                                f"dimensions?{rule}")
+        if math.prod(gs) < math.prod(es) and _sums_to(es, gs):
+            raise Misconception(f"{head} — summed over too many dimensions? a gradient "
+                                f"always has its variable's shape{rule}")
+        raise Misconception(f"{head} — a gradient always has its variable's shape{rule}")
+    g64, e64 = g.astype(np.float64), exp.astype(np.float64)
+    bad_special = ~np.isfinite(g64) & np.isfinite(e64)
+    if bad_special.any():
+        hint = unstable_hint or "unstable: subtract the max before exp"
+        kinds = "NaN" if np.isnan(g64[bad_special]).any() else "inf"
+        raise Misconception(f"{what} contains {kinds} where the right value is finite — {hint}")
+    ok = np.isclose(g64, e64, rtol=rtol, atol=atol) | (~np.isfinite(e64) & (g64 == e64))
+    if ok.all():
+        return
+    fin = np.isfinite(e64)
+    r = _factor(g64[fin], e64[fin]) if fin.any() else None
+    if r is not None:
+        raise Misconception(f"{what} {_factor_words(r, batch)}{rule}")
+    if e64.ndim == 2 and es[0] == es[1] and es[0] > 1 and \
+            np.allclose(g64, e64.T, rtol=rtol, atol=atol):
+        raise Misconception(f"{what} is the transpose of the right value — missing "
+                            f"transpose?{rule}")
+    with np.errstate(invalid="ignore"):
+        excess = np.where(ok, -np.inf, np.abs(g64 - e64))
+    j = int(np.argmax(excess))
+    idx = tuple(int(i) for i in np.unravel_index(j, es)) if es else ()
+    where = f" at index {idx}" if es else ""
+    raise Misconception(f"{what} is wrong{where}: yours {g64.flat[j]:.6g}, expected "
+                        f"{e64.flat[j]:.6g} ({int((~ok).sum())} of {ok.size} element(s) "
+                        f"differ){rule}")
+
+
+def explain_vjp_count(fn_name, grads, n_args):
+    """``backward`` must return one gradient per forward argument: say so when it does not."""
+    if grads is None:
+        raise Misconception(f"{fn_name}.backward returned None — did you forget to return?")
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != n_args:
+        raise Misconception(f"{fn_name}.backward returned {len(grads)} gradient(s) but forward "
+                            f"took {n_args} argument(s) — return one per forward argument "
+                            f"(None for a non-tensor one)")
+    return grads
+
+
+def function_vjp(Fn, inputs, upstream):
+    """Apply the ``mg.autograd.Function`` ``Fn`` to ``inputs`` and call its ``backward``
+    DIRECTLY with ``upstream`` (so a wrong shape is reported by the checker, not by the
+    engine). Returns ``(output, grads)`` with grads a tuple, one entry per input."""
+    out = Fn.apply(*inputs)
+    if out.grad_fn is None:
+        raise Misconception(f"{Fn.__name__}.apply recorded no graph node — does forward "
+                            f"return a tensor?")
+    grads = Fn.backward(out.grad_fn, upstream)
+    grads = explain_vjp_count(Fn.__name__, grads, len(inputs))
+    return out, grads
+
+
+def _is_float_array(a):
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+
+
+def torch_vjp(torch_fn, arrays, upstream):
+    """The reference: ``torch_fn(*args)`` with float64 torch leaves made from the float numpy
+    arrays of ``arrays`` (other items — a shape, a permutation, a count — are passed as they
+    are), and its VJP with the numpy ``upstream``. Returns (output, grads) as numpy arrays,
+    grads holding None at the positions of the non-array items."""
+    import torch
+    args = [torch.tensor(a, dtype=torch.float64, requires_grad=True) if _is_float_array(a)
+            else a for a in arrays]
+    leaves = [t for t in args if isinstance(t, torch.Tensor)]
+    y = torch_fn(*args)
+    gs = iter(torch.autograd.grad(y, leaves, torch.tensor(upstream, dtype=torch.float64),
+                                  allow_unused=True))
+    out = []
+    for a in arrays:
+        if _is_float_array(a):
+            g = next(gs)
+            out.append(np.zeros_like(a) if g is None else g.numpy())
+        else:
+            out.append(None)
+    return y.detach().numpy(), tuple(out)
+
+
+def gradcheck_or_explain(fn, inputs, what):
+    """Finite differences as the second oracle: ``minigrad.testing.gradcheck`` on
+    ``fn(*inputs)``, a mismatch reported as a :class:`Misconception` about ``what``."""
+    from ...testing import GradcheckError, gradcheck
+    try:
+        gradcheck(fn, tuple(inputs))
+    except GradcheckError as e:
+        first = str(e).strip().splitlines()[0]
+        raise Misconception(f"{what} disagrees with finite differences: {first}") from None
+
+
+def check_function_vjp(Fn, torch_fn, make_inputs, *, names, formulas, cases=3, seed=0,
+                       batch=None, diagnose=None):
+    """The whole check of an ``mg.autograd.Function`` whose backward the learner wrote.
+
+    For ``cases`` random cases ``make_inputs(rng)`` (a list of forward arguments: float64
+    numpy arrays, which become tensors that require grad, and anything else — a shape, a
+    permutation — passed as it is): run ``Fn.apply``, call ``Fn.backward`` directly with a
+    random upstream gradient and compare every gradient with torch's (``torch_fn`` on the same
+    arguments), with a message per mistake; then run it through the engine
+    (``y.backward(gradient=ȳ)``) and through finite differences.
+
+    ``names``/``formulas``: one per forward argument ("x", "x̄ = ȳ·…"; None for a non-array
+    one). ``diagnose(args, upstream, grads)``, when given, may raise a :class:`Misconception`
+    naming a specific mistake before the generic comparison (``args`` the numpy arguments,
+    ``grads`` the learner's gradients as returned)."""
+    import minigrad as mg
+
+    def tensors(arrays):
+        return [mg.tensor(a, dtype=mg.float64, requires_grad=True) if _is_float_array(a)
+                else a for a in arrays]
+
+    rng = np.random.default_rng(seed)
+    for _ in range(cases):
+        arrays = make_inputs(rng)
+        xs = tensors(arrays)
+        out = Fn.apply(*xs)
+        up = rng.standard_normal(out.shape)
+        y_ref, g_ref = torch_vjp(torch_fn, arrays, up)
+        assert_close_or_explain(f"{Fn.__name__}'s output", out, y_ref, kind=None,
+                                formula="the forward pass is given: keep it as it is")
+        _, grads = function_vjp(Fn, xs, mg.tensor(up))
+        if diagnose is not None:
+            diagnose(arrays, up, grads)
+        for g, ref, name, formula in zip(grads, g_ref, names, formulas):
+            if ref is not None:
+                assert_close_or_explain(name, g, ref, formula=formula, batch=batch)
+        y = Fn.apply(*xs)
+        y.backward(gradient=mg.tensor(up))
+        for x, ref, name, formula in zip(xs, g_ref, names, formulas):
+            if ref is not None:
+                assert_close_or_explain(name, x.grad, ref, formula=formula, batch=batch)
+    xs = tensors(make_inputs(rng))
+    gradcheck_or_explain(lambda *t: Fn.apply(*t), xs, f"{Fn.__name__}.backward")

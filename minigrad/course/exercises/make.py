@@ -1,0 +1,114 @@
+"""Generate the exercise notebooks from the solution notebooks.
+
+    python -m minigrad.course.exercises.make            # write exercises/<lang>/*.ipynb
+    python -m minigrad.course.exercises.make --check    # exit 1 if any is out of date
+    python -m minigrad.course.exercises.make 01 02      # only these chapters
+
+For every ``solutions/<lang>/NN_slug.ipynb``, ``exercises/<lang>/NN_slug.ipynb`` is the same
+notebook with
+
+- every block between a ``### BEGIN SOLUTION`` line and a ``### END SOLUTION`` line
+  replaced by ``raise NotImplementedError("Task NN.k: <title>")`` at the block's
+  indentation, the task being the one of the closest ``## Task NN.k — <title>`` heading
+  above the cell;
+- every code cell's outputs and execution count cleared.
+
+Run from the repository root (or give ``--root``).
+"""
+import argparse
+import pathlib
+import re
+import sys
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HEADING = re.compile(r"^##\s+Task\s+(\d\d\.\d+)\s+[—-]+\s+(.+?)\s*$", re.MULTILINE)
+
+
+def strip_solutions(source, task_id, title, where="cell"):
+    """``source`` with each BEGIN/END SOLUTION block replaced by a ``raise``."""
+    out, inside, indent = [], False, ""
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"{where}: '{BEGIN}' inside another solution block")
+            if task_id is None:
+                raise ValueError(f"{where}: a solution block before any '## Task NN.k — ...' "
+                                 f"heading")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("Task {task_id}: {title}")')
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{where}: '{END}' without '{BEGIN}'")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: '{BEGIN}' without '{END}'")
+    return "\n".join(out)
+
+
+def make_exercise(solution_nb):
+    """The exercise notebook (a new NotebookNode) made from a solution notebook."""
+    nb = nbformat.from_dict(solution_nb)
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)          # a deep copy
+    task_id = title = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            m = HEADING.search(cell.source)
+            if m:
+                task_id, title = m.group(1), m.group(2)
+        elif cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source, task_id, title, where=f"cell {i}")
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def pairs(root):
+    """(solution path, exercise path) for every solution notebook under ``root``."""
+    root = pathlib.Path(root)
+    for sol in sorted((root / "solutions").glob("*/[0-9][0-9]_*.ipynb")):
+        yield sol, root / "exercises" / sol.parent.name / sol.name
+
+
+def render(sol_path):
+    """The exercise notebook's text, as it is written to disk."""
+    nb = make_exercise(nbformat.read(sol_path, as_version=4))
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if an exercise notebook differs")
+    parser.add_argument("--root", default=".", help="the repository root (default: .)")
+    parser.add_argument("chapters", nargs="*",
+                        help="only these chapters (two-digit numbers, e.g. 01 02); default: all")
+    args = parser.parse_args(argv)
+    wanted = {f"{int(c):02d}" for c in args.chapters}
+    stale = []
+    for sol, ex in pairs(args.root):
+        if wanted and sol.name[:2] not in wanted:
+            continue
+        text = render(sol)
+        current = ex.read_text(encoding="utf-8") if ex.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            stale.append(ex)
+            print(f"out of date: {ex} (regenerate from {sol})")
+        else:
+            ex.parent.mkdir(parents=True, exist_ok=True)
+            ex.write_text(text, encoding="utf-8")
+            print(f"wrote {ex}")
+    if args.check and stale:
+        print("run: python -m minigrad.course.exercises.make")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""The exercises: the checker framework, the generator, the generated notebooks, and proof
+that every task's checker rejects a wrong answer with the message that names the mistake."""
+import importlib
+import pathlib
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.course import exercises
+from minigrad.course.exercises import TASKS, Misconception, check, evaluate, task
+from minigrad.course.exercises.core import Passed, assert_close_or_explain, tasks_of_chapter
+from minigrad.course.exercises.make import make_exercise, pairs, render, strip_solutions
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*/[0-9][0-9]_*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*/[0-9][0-9]_*.ipynb"))
+HEADING = re.compile(r"^## Task (\d\d\.\d+) — (.+)$", re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- the framework
+@pytest.fixture
+def scratch_task():
+    """A task '99.1' registered for one test, removed afterwards."""
+    calls = []
+
+    @task("99.1", title="Scratch", goal="g", difficulty=1, minutes=1)
+    def _(fn):
+        calls.append(fn)
+        out = fn(2.0)
+        if out is None:
+            raise Misconception("returned None")
+        if out != 4.0:
+            raise Misconception(f"expected 4, got {out}")
+    yield calls
+    del TASKS["99.1"]
+
+
+def test_check_prints_one_line_per_outcome(scratch_task, capsys):
+    def todo(x):
+        raise NotImplementedError("Task 99.1: Scratch")
+
+    def crash(x):
+        return {}[x]
+    assert check("99.1", lambda x: x * 2) == True       # noqa: E712 (equals True)
+    assert check("99.1", lambda x: x + 1) == False      # noqa: E712
+    assert not check("99.1", todo)
+    assert not check("99.1", crash)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["✓ Task 99.1: Scratch", "✗ Task 99.1: expected 4, got 3.0",
+                     "… Task 99.1: not implemented yet",
+                     "✗ Task 99.1: your code raised KeyError: 2.0"]
+    assert len(scratch_task) == 4
+
+
+def test_check_result_is_a_quiet_boolean(scratch_task, capsys):
+    ok = check("99.1", lambda x: x * 2)
+    assert bool(ok) and ok == 1 and repr(ok) == "True" and isinstance(ok, Passed)
+    assert repr(check("99.1", lambda x: 0.0)) == "False"
+
+
+def test_recursion_error_is_explained(scratch_task):
+    def deep(x):
+        return deep(x)
+    r = evaluate("99.1", deep)
+    assert r.status == "fail" and "RecursionError" in r.message and "loop" in r.message
+
+
+def test_unknown_task_and_bad_registrations():
+    with pytest.raises(KeyError, match="no task '98.7'"):
+        evaluate("98.7", None)
+    with pytest.raises(ValueError, match="NN.k"):
+        task("1.2", title="t", goal="g", difficulty=1, minutes=1)
+    with pytest.raises(ValueError, match="difficulty"):
+        task("98.1", title="t", goal="g", difficulty=4, minutes=1)
+
+
+def _msg(got, expected, **kw):
+    with pytest.raises(Misconception) as e:
+        assert_close_or_explain("W", got, expected, **kw)
+    return str(e.value)
+
+
+def test_assert_close_or_explain_passes_close_values():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert_close_or_explain("W", mg.tensor(x + 1e-12), x)
+    assert_close_or_explain("W", x, mg.tensor(x))
+    assert_close_or_explain("s", 1.5, 1.5)
+
+
+def test_assert_close_or_explain_diagnoses():
+    rng = np.random.default_rng(1)
+    e = rng.standard_normal((4, 3))
+    assert "did you forget to return" in _msg(None, e)
+    assert "not a tensor" in _msg("abc", e)
+    assert "tuple, not a tensor" in _msg((e,), e)
+    assert "dtype float32" in _msg(e.astype(np.float32), e)
+    assert "integer dtype" in _msg(np.ones((4, 3), dtype=np.int64), e)
+    m = _msg(e.T, e, formula="∂L/∂W = Xᵀ·∂L/∂Y")
+    assert m == ("your gradient for W has shape (3, 4) but W is (4, 3) — missing transpose?"
+                 " — ∂L/∂W = Xᵀ·∂L/∂Y")
+    b = rng.standard_normal(3)
+    assert "did you sum over the broadcast (batch) dimensions?" in _msg(np.ones((5, 3)), b)
+    assert "keepdim=True" in _msg(b, b.reshape(1, 3))
+    assert "summed over too many dimensions" in _msg(e.sum(0), e)
+    nan = e.copy()
+    nan[1, 2] = np.nan
+    assert "unstable: subtract the max before exp" in _msg(nan, e)
+    assert "exactly 2×" in _msg(2 * e, e)
+    assert "use += instead of =" in _msg(0.5 * e, e)
+    assert "wrong sign" in _msg(-e, e)
+    assert "4 is the batch size" in _msg(4 * e, e, batch=4)
+    assert "all zeros" in _msg(0 * e, e)
+    sq = rng.standard_normal((3, 3))
+    assert "transpose of the right value" in _msg(sq.T, sq)
+    worse = e.copy()
+    worse[2, 1] += 1.0
+    m = _msg(worse, e)
+    assert "at index (2, 1)" in m and f"{worse[2, 1]:.6g}" in m and "1 of 12" in m
+
+
+# --------------------------------------------------------------------------- the generator
+def test_strip_solutions_keeps_indentation_and_checks_markers():
+    src = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\ny = 1"
+    assert strip_solutions(src, "01.1", "T") == \
+        'def f(x):\n    raise NotImplementedError("Task 01.1: T")\ny = 1'
+    with pytest.raises(ValueError, match="without"):
+        strip_solutions("### BEGIN SOLUTION\nx = 1", "01.1", "T")
+    with pytest.raises(ValueError, match="without"):
+        strip_solutions("x = 1\n### END SOLUTION", "01.1", "T")
+    with pytest.raises(ValueError, match="before any"):
+        strip_solutions("### BEGIN SOLUTION\n### END SOLUTION", None, None)
+
+
+def test_make_exercise_clears_outputs_and_uses_the_task_heading():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Task 05.2 — A title\n**Goal:** g"),
+        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                  "    ### END SOLUTION", execution_count=3,
+                                  outputs=[nbformat.v4.new_output("stream", text="x")])])
+    ex = make_exercise(nb)
+    assert ex.cells[1].source == 'def f():\n    raise NotImplementedError("Task 05.2: A title")'
+    assert ex.cells[1].outputs == [] and ex.cells[1].execution_count is None
+    assert nb.cells[1].outputs                        # the solution is left untouched
+
+
+@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
+def test_generated_exercises_equal_committed(sol):
+    ex = ROOT / "exercises" / sol.parent.name / sol.name
+    assert ex.exists(), f"{ex.name} is missing: run python -m minigrad.course.exercises.make"
+    assert ex.read_text(encoding="utf-8") == render(sol), \
+        f"{ex.name} is out of date: run python -m minigrad.course.exercises.make"
+
+
+def test_every_exercise_has_a_solution():
+    sols = {(p.parent.name, p.name) for p in SOLUTIONS}
+    assert sols == {(p.parent.name, p.name) for p in EXERCISES}
+    assert [ex for _, ex in pairs(ROOT)] == sorted(
+        ROOT / "exercises" / p.parent.name / p.name for p in SOLUTIONS)
+
+
+# --------------------------------------------------------------------------- the notebooks
+def _solution_tasks(path):
+    nb = nbformat.read(path, as_version=4)
+    return nb, [(m.group(1), m.group(2)) for c in nb.cells if c.cell_type == "markdown"
+                for m in HEADING.finditer(c.source)]
+
+
+@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
+def test_solution_notebook_matches_registry_and_passes(sol):
+    """Headings name registered tasks with their titles and goal lines; the stored outputs
+    (which nbval reproduces) show ✓ for each task of the chapter."""
+    nb, heads = _solution_tasks(sol)
+    chapter = sol.name[:2]
+    assert [t for t, _ in heads] == [t.id for t in tasks_of_chapter(chapter)]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    for tid, title in heads:
+        t = TASKS[tid]
+        assert title == t.title
+        assert f"**Goal:** {t.goal}  ·  **Difficulty:** {t.stars}  ·  **Time:** ~{t.minutes} min" \
+            in text, f"task {tid}: the goal line does not match its @task registration"
+        assert f"✓ Task {tid}: {t.title}" in printed
+    assert str(ROOT) not in sol.read_text(encoding="utf-8")      # no absolute paths
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda p: p.name)
+def test_exercise_notebook_runs_to_the_end_not_implemented(ex):
+    from minigrad.course.exercises.grade import cell_errors, check_lines, run_notebook
+    nb = run_notebook(ex)
+    assert cell_errors(nb) == []
+    lines = check_lines(nb)
+    ids = [t.id for t in tasks_of_chapter(ex.name[:2])]
+    assert [tid for _, tid, _ in lines] == ids
+    assert all(mark == "…" and msg == "not implemented yet" for mark, _, msg in lines), lines
+
+
+# --------------------------------------------------------------------------- wrong answers
+def _wrong_cases():
+    for tid in sorted(TASKS):
+        module = exercises.CHAPTER_MODULES.get(TASKS[tid].chapter)
+        wrong = getattr(module, "WRONG", {}) if module else {}
+        entries = wrong.get(tid, [])
+        if not entries:
+            yield pytest.param(tid, None, None, id=f"{tid}-missing")
+        for k, (impl, fragment) in enumerate(entries):
+            yield pytest.param(tid, impl, fragment, id=f"{tid}-{k}")
+
+
+def test_every_task_is_registered_by_its_chapter_module():
+    for tid, t in TASKS.items():
+        assert t.checker.__module__ == f"minigrad.course.exercises.ch{t.chapter}", tid
+
+
+@pytest.mark.parametrize("tid, impl, fragment", list(_wrong_cases()))
+def test_wrong_implementation_is_rejected_with_its_message(tid, impl, fragment):
+    assert impl is not None, (f"task {tid} has no wrong implementation in WRONG of "
+                              f"ch{TASKS[tid].chapter}.py: every checker must be shown to fail")
+    args = impl if isinstance(impl, tuple) else (impl,)
+    result = evaluate(tid, *args)
+    assert result.status == "fail", result.line
+    assert fragment in result.message, f"expected {fragment!r} in: {result.line}"
+
+
+def test_package_imports_every_chapter_module_present():
+    here = pathlib.Path(exercises.__file__).parent
+    present = {p.stem[2:] for p in here.glob("ch[0-9][0-9].py")}
+    assert set(exercises.CHAPTER_MODULES) == present
+    for nn in present:
+        assert importlib.import_module(f"minigrad.course.exercises.ch{nn}").WRONG is not None

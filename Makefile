@@ -1,11 +1,12 @@
 # minigrad course: the commands a reader needs.
 #
-#   make book       build the HTML book into _build/html (creates .venv, installs on first use)
+#   make book       build the book in its four languages into _build/html (creates .venv, installs)
 #   make test       the whole test suite, with the chapter and solution notebooks under nbval
 #   make lab        open the notebooks in JupyterLab
 #   make bench      time minigrad against torch and plain numpy
 #   make install    only create .venv and install (done by the targets above when needed)
 #   make browser    install Chromium (Debian package) for the browser test, if it is missing
+#   make fonts      install a CJK font (Debian package) for the Chinese figures, if it is missing
 #   make lock       after changing dependencies in pyproject.toml: refresh the constraints
 #   make clean      remove build outputs and caches (make distclean also removes .venv)
 #
@@ -37,7 +38,7 @@ else
 NBVAL :=
 endif
 
-.PHONY: help venv install browser book test lab bench lock clean distclean
+.PHONY: help venv install browser fonts book test lab bench lock clean distclean
 
 help:
 	@sed -n '3,14s/^# \{0,1\}//p' Makefile
@@ -55,16 +56,17 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/python -m pip install --constraint $(CONSTRAINTS) --editable '.[dev]'
 	@touch $@
 
-BUILD_BOOK := $(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+# Every language's book (_ext/build_book.py), then the page at _build/html/index.html that
+# lets the reader choose a language.
+BUILD_BOOK := $(BIN)/python _ext/build_book.py -- --all --warningiserror --nitpick --keep-going
 
 book: install
 	$(BUILD_BOOK)
-	@echo "Open _build/html/index.html in your browser."
 
 # The browser test (tests/test_browser.py) opens every page of _build/html in Chromium, so the
 # book is built first. A failed build does not stop the run: the pages are still written, and
 # tests/test_book_build.py fails with the build's warnings, in pytest's report.
-test: install browser
+test: install browser fonts
 	-$(BUILD_BOOK) > /dev/null 2>&1
 	$(BIN)/python -m pytest tests $(NBVAL) $(PYTEST_ARGS)
 
@@ -78,7 +80,18 @@ browser:
 	        echo "The browser test needs Chromium: sudo apt-get install chromium"; exit 1; \
 	    fi; }
 
-lab: install
+# A CJK font (Debian's fonts-wqy-microhei) for the Chinese figures; minigrad.course.lang
+# refuses to draw Chinese text without one rather than draw missing-glyph boxes.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || { \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "Installing a CJK font (Debian package fonts-wqy-microhei) for the Chinese figures..."; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; \
+	    else \
+	        echo "The Chinese figures need a CJK font: sudo apt-get install fonts-wqy-microhei"; exit 1; \
+	    fi; }
+
+lab: install fonts
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 

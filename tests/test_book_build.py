@@ -1,8 +1,8 @@
 """The book builds, with zero warnings, and a reader can open it without an internet connection.
 
-Builds the HTML book exactly as ``make book`` does (Jupyter Book 1, warnings as errors,
-nit-picky references, stored notebook outputs, no execution) into a temporary directory, then
-reads the pages it wrote. Also checks that the environment Binder builds for the launch
+Builds the HTML book in its four languages exactly as ``make book`` does
+(``_ext/build_book.py``: Jupyter Book 1, warnings as errors, nit-picky references, stored
+notebook outputs, no execution) into a temporary directory, then reads the pages it wrote. Also checks that the environment Binder builds for the launch
 buttons pins the same versions as pyproject.toml.
 
 Run the build tests alone with::
@@ -22,7 +22,10 @@ import tomllib
 
 import pytest
 
+from minigrad.course.lang import LANGUAGES, tr
+
 ROOT = Path(__file__).resolve().parents[1]
+SPHINX_LANG = {"en": "en", "ro": "ro", "fr": "fr", "zh": "zh-CN"}
 WELCOME_SENTENCE = "The tensor that comes out remembers who made it."
 
 
@@ -68,10 +71,10 @@ def _is_remote(url):
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    """Build the book once for this module; return the directory of the HTML pages."""
+def site(tmp_path_factory):
+    """Build the four books once for this module, as ``make book`` does; the site's folder."""
     out = tmp_path_factory.mktemp("book")
-    cmd = [_jupyter_book(), "build", str(ROOT), "--path-output", str(out),
+    cmd = [sys.executable, str(ROOT / "_ext" / "build_book.py"), "--out", str(out), "--",
            "--all", "--warningiserror", "--nitpick", "--keep-going"]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -79,7 +82,13 @@ def html(tmp_path_factory):
     log = f"$ {' '.join(cmd)}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
     assert proc.returncode == 0, f"the book build failed (warnings count as errors):\n{log}"
     assert "WARNING" not in proc.stdout + proc.stderr, f"the build printed a warning:\n{log}"
-    return out / "_build" / "html"
+    return out / "html"
+
+
+@pytest.fixture(scope="module")
+def html(site):
+    """The English book."""
+    return site / "en"
 
 
 @pytest.mark.book
@@ -88,29 +97,43 @@ def test_welcome_page_is_the_root(html):
     assert welcome.is_file(), f"no welcome page at {welcome.relative_to(html)}"
     text = " ".join(" ".join(_parse(welcome).text).split())
     assert WELCOME_SENTENCE in text, "the welcome page does not state the course's one idea"
-    # The book's front door (index.html) leads to the welcome page.
+    # The English book's front door (en/index.html) leads to the welcome page.
     front = (html / "index.html").read_text(encoding="utf-8")
-    assert "chapters/en/index.html" in front, "index.html does not lead to the welcome page"
+    assert "chapters/en/index.html" in front, "en/index.html does not lead to the welcome page"
 
 
 @pytest.mark.book
-def test_mathjax_is_served_from_the_book_itself(html):
-    welcome = html / "chapters" / "en" / "index.html"
-    assert 'class="math' in welcome.read_text(encoding="utf-8"), \
-        "the welcome page has no formula, so this test would not see MathJax being loaded"
-    mathjax = [src for src in _parse(welcome).script_srcs if "mathjax" in src.lower()]
-    assert len(mathjax) == 1, f"expected one MathJax script tag, found {mathjax}"
-    src = mathjax[0]
-    assert not _is_remote(src), f"MathJax is loaded from the internet: {src}"
-    local = (welcome.parent / urlsplit(src).path).resolve()
-    assert local.is_file(), f"the MathJax script tag points at {src}, which was not copied"
-    # MathJax's CommonHTML output loads its fonts relative to its own script.
-    fonts = local.parent / "output" / "chtml" / "fonts" / "woff-v2"
-    assert any(fonts.glob("*.woff")), f"no MathJax fonts in {fonts.relative_to(html)}"
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_language_is_a_whole_book(site, lang):
+    """Every page of the English book exists in each language, in that language."""
+    book = site / lang
+    en_pages = sorted(p.relative_to(site / "en").as_posix().replace("/en/", f"/{lang}/")
+                      for p in (site / "en").glob("*/en/*.html"))
+    pages = sorted(p.relative_to(book).as_posix() for p in book.glob(f"*/{lang}/*.html"))
+    assert pages == en_pages, f"{lang}: pages differ from English's: {set(pages) ^ set(en_pages)}"
+    front = (book / "index.html").read_text(encoding="utf-8")
+    assert f"chapters/{lang}/index.html" in front, f"{lang}/index.html does not lead to its welcome"
+    welcome = (book / "chapters" / lang / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf'<html[^>]*\blang="{SPHINX_LANG[lang]}"', welcome), \
+        f"{lang}: the pages do not declare their language"
+    # the theme's own words and the book's title are in the page's language
+    assert tr("Search this book...", lang) in welcome, f"{lang}: the search box is not translated"
+    assert tr("minigrad: autograd from the inside", lang) in welcome, f"{lang}: title not translated"
+    other = [o for o in LANGUAGES if o != lang]
+    assert not any(f"/{o}/" in p for p in pages for o in other)
 
 
 @pytest.mark.book
-def test_no_page_loads_a_script_from_the_internet(html):
+def test_the_site_root_offers_every_language(site):
+    root = (site / "index.html").read_text(encoding="utf-8")
+    for lang in LANGUAGES:
+        assert f'href="{lang}/index.html"' in root, f"the site root has no link to {lang}"
+        assert (site / lang / "index.html").is_file()
+
+
+@pytest.mark.book
+def test_no_page_loads_a_script_from_the_internet(site):
+    html = site
     pages = sorted(html.rglob("*.html"))
     assert pages, "the build wrote no HTML pages"
     remote = {str(p.relative_to(html)): [s for s in _parse(p).script_srcs if _is_remote(s)]

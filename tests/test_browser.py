@@ -1,9 +1,13 @@
 """The rendered book in a real browser (headless Chromium driven by Playwright).
 
-Every page of the built book (``make book`` writes ``_build/html``) is opened from a local
-web server and must: load every image and local asset, typeset its math with the bundled
-MathJax, ask nothing of the internet, and log no console error. A full-page screenshot of
-each page is written to ``_build/screenshots/`` for a person to look at.
+Every page of the built book, in each of its four languages (``make book`` writes
+``_build/html/<lang>/``), is opened from a local web server and must: load every image and
+local asset, typeset its math with the bundled MathJax, ask nothing of the internet, log no
+console error, and carry a language switcher whose links open the same page in each other
+language. Every figure's text is drawn with glyphs of a real font (no missing-glyph boxes), and
+in the Chinese book, every figure text that holds Chinese characters is drawn with a CJK font
+(figures are SVG: each text is a comment followed by the glyphs it was drawn with, named after
+their font). A full-page screenshot of each page is written to ``_build/screenshots/``.
 
 ``make test`` builds the book first. Chromium comes from Debian's ``chromium`` package
 (``make browser`` installs it when it is missing).
@@ -11,10 +15,13 @@ each page is written to ``_build/screenshots/`` for a person to look at.
 import functools
 import http.server
 import pathlib
+import re
 import shutil
 import threading
 
 import pytest
+
+from minigrad.course.lang import CJK_FONTS, LANGUAGES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -24,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def book_pages():
-    """The pages the table of contents promises: the root and every chapter notebook/page."""
+    """The pages the English table of contents promises: the root and every page it lists."""
     import yaml
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]]
@@ -46,16 +53,29 @@ def book_pages():
     return pages
 
 
-PAGES = book_pages()
+def in_language(page, lang):
+    """An English page name (``chapters/en/01_x``) as the page of ``lang``'s book."""
+    return page.replace("/en/", f"/{lang}/", 1)
+
+
+EN_PAGES = book_pages()
+# Every page of every language, as its path under _build/html without ".html".
+PAGES = [f"{lang}/{in_language(page, lang)}" for lang in LANGUAGES for page in EN_PAGES]
+CJK = re.compile(r"[\u3400-\u9fff]")
+CJK_FONT_IDS = tuple(name.replace(" ", "") for name in CJK_FONTS)
 
 
 def test_the_toc_lists_pages():
-    assert PAGES and PAGES[0].endswith("index"), PAGES
+    assert EN_PAGES and EN_PAGES[0].endswith("index"), EN_PAGES
+    for lang in LANGUAGES:
+        for page in EN_PAGES:
+            assert list(ROOT.glob(in_language(page, lang) + ".*")), \
+                f"{in_language(page, lang)} is missing: every page exists in every language"
 
 
 @pytest.fixture(scope="module")
 def server():
-    if not (HTML / "index.html").exists():
+    if not (HTML / "en" / "index.html").exists():
         pytest.fail("the book is not built: run `make book` (make test does it first)")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -80,6 +100,28 @@ def browser():
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def figure_texts(svg):
+    """(text, [glyph ids]) for every text matplotlib drew in an SVG figure."""
+    out = []
+    for m in re.finditer(r'<g id="text_\d+">\s*<!--(.*?)-->(.*?)</g>\s*</g>', svg, re.S):
+        glyphs = re.findall(r'(?:xlink:)?href="#([^"]+)"', m.group(2))
+        out.append((m.group(1).strip(), glyphs))
+    return out
+
+
+def page_figures(page):
+    """The SVG source of every figure on the page: <img> files and inline <svg> elements."""
+    svgs = page.evaluate("""async () => {
+        const out = [];
+        for (const img of document.images) {
+            if (img.src.split('?')[0].endsWith('.svg')) out.push(await (await fetch(img.src)).text());
+        }
+        for (const s of document.querySelectorAll('svg')) out.push(s.outerHTML);
+        return out;
+    }""")
+    return [s for s in svgs if "<!--" in s]
 
 
 @pytest.mark.parametrize("page_name", PAGES)
@@ -114,6 +156,61 @@ def test_page_renders(browser, server, page_name):
     assert not outside, f"{page_name}: the page asked the internet for {outside}"
     assert not errors, f"{page_name}: console errors: {errors}"
 
+    lang, name = page_name.split("/", 1)
+    switcher = page.evaluate("Array.from(document.querySelectorAll('a.course-language'))"
+                             ".map(a => [a.hreflang, a.href, a.classList.contains('current')])")
+    assert sorted(h for h, _, _ in switcher) == sorted(LANGUAGES), \
+        f"{page_name}: the language switcher offers {switcher}"
+    for other, href, current in switcher:
+        assert current == (other == lang), f"{page_name}: wrong current language in {switcher}"
+        want = f"{server}/{other}/{name.replace(f'/{lang}/', f'/{other}/', 1)}.html"
+        assert href == want, f"{page_name}: the {other} link goes to {href}, not {want}"
+        assert page.request.get(href).ok, f"{page_name}: the {other} link {href} does not resolve"
+
+    for svg in page_figures(page):
+        for text, glyphs in figure_texts(svg):
+            assert not any(g.endswith("-0") for g in glyphs), \
+                f"{page_name}: figure text {text!r} has a missing-glyph box"
+            assert lang == "zh" or not CJK.search(text), \
+                f"{page_name}: Chinese text {text!r} in a {lang} figure"
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (page_name.replace("/", "__") + ".png")), full_page=True)
+    page.close()
+
+
+def test_chinese_figure_text_is_drawn_with_a_cjk_font(browser, server):
+    """Every text with Chinese characters in a figure of the Chinese book is drawn with glyphs
+    of a CJK font, one at least per Chinese character; and there is such text to check."""
+    seen = []
+    for page_name in (p for p in PAGES if p.startswith("zh/")):
+        page = browser.new_page()
+        page.goto(f"{server}/{page_name}.html", wait_until="load")
+        for svg in page_figures(page):
+            for text, glyphs in figure_texts(svg):
+                if not CJK.search(text):
+                    continue
+                cjk = [g for g in glyphs if g.startswith(CJK_FONT_IDS)]
+                assert len(cjk) >= len(CJK.findall(text)), \
+                    f"{page_name}: figure text {text!r} is not drawn with a CJK font: {glyphs}"
+                seen.append(text)
+        page.close()
+    assert seen, "no figure of the Chinese book has Chinese text: the check saw nothing"
+
+
+def test_site_root_picks_a_language(browser, server):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    assert page.goto(f"{server}/index.html").ok
+    links = page.evaluate("Array.from(document.querySelectorAll('ul.languages a'))"
+                          ".map(a => [a.hreflang, a.href])")
+    assert sorted(h for h, _ in links) == sorted(LANGUAGES), links
+    for lang, href in links:
+        page2 = browser.new_page()
+        page2.goto(href, wait_until="load")
+        assert f"/{lang}/chapters/{lang}/index.html" in page2.url, \
+            f"the site root's {lang} link ends at {page2.url}"
+        page2.close()
+    assert not errors, errors
     page.close()

@@ -11,7 +11,9 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CHAPTERS = sorted((ROOT / "chapters" / "en").glob("[0-9][0-9]_*.ipynb"))
+LANGUAGES = ("en", "ro", "fr", "zh")
+# The chapters of every language (chapters/<lang>/NN_slug.ipynb): the same rules hold for all.
+CHAPTERS = sorted((ROOT / "chapters").glob("*/[0-9][0-9]_*.ipynb"))
 MAX_CELL_LINES = 20
 
 
@@ -33,11 +35,13 @@ def printed(cell):
     return "\n".join(out)
 
 
-def test_there_are_eleven_chapters():
-    assert [p.name[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, 12)]
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_there_are_eleven_chapters(lang):
+    found = [p.name[:2] for p in CHAPTERS if p.parent.name == lang]
+    assert found == [f"{i:02d}" for i in range(1, 12)], f"chapters/{lang}: {found}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_chapter_checks_against_torch_and_never_fails(path):
     nb = load(path)
     text = "\n".join(printed(c) for c in code_cells(nb))
@@ -50,7 +54,7 @@ def test_chapter_checks_against_torch_and_never_fails(path):
     assert not errors, f"{path.name} stores an uncaught error: {errors[0]['ename']}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_chapter_is_stored_executed_with_short_cells(path):
     nb = load(path)
     first = nb["cells"][0]
@@ -68,25 +72,25 @@ def test_chapter_is_stored_executed_with_short_cells(path):
     assert not stderr, f"{path.name} stores warnings: {stderr[0]['text'][:200]}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_chapter_names_no_machine_path(path):
     raw = path.read_text(encoding="utf-8")
     for pattern in ("/work/", "/root/", "/tmp/", "/home/", "site-packages"):
         assert pattern not in raw, f"{path.name} contains {pattern!r}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_chapter_has_the_colab_install_cell(path):
     cells = code_cells(load(path))
     first = "".join(cells[0]["source"])
     assert "except ImportError:" in first and "%pip install" in first
 
 
-NOTEBOOKS = sorted((ROOT / "chapters" / "en").glob("*.ipynb")) + \
-    sorted((ROOT / "solutions" / "en").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*/*.ipynb")) + \
+    sorted((ROOT / "solutions").glob("*/*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.stem}")
 def test_markdown_has_no_control_characters(path):
     """A LaTeX command written in a non-raw Python string loses its backslash: "\\bar" becomes
     a backspace and "\\top" a tab, and MathJax then fails on the page."""

@@ -16,17 +16,21 @@ notebook with
 Run from the repository root (or give ``--root``).
 """
 import argparse
+import json
 import pathlib
 import re
 import sys
 
 import nbformat
 
+from ..lang import tr
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-HEADING = re.compile(r"^##\s+Task\s+(\d\d\.\d+)\s+[—-]+\s+(.+?)\s*$", re.MULTILINE)
+# "## Task 01.2 — title" in English, "## Sarcina 01.2 — titlu" in Romanian, "## 任务 01.2 — …"
+HEADING = re.compile(r"^##\s+\S+\s+(\d\d\.\d+)\s+[—-]+\s+(.+?)\s*$", re.MULTILINE)
 
 
-def strip_solutions(source, task_id, title, where="cell"):
+def strip_solutions(source, task_id, title, where="cell", lang="en"):
     """``source`` with each BEGIN/END SOLUTION block replaced by a ``raise``."""
     out, inside, indent = [], False, ""
     for line in source.split("\n"):
@@ -38,7 +42,9 @@ def strip_solutions(source, task_id, title, where="cell"):
                 raise ValueError(f"{where}: a solution block before any '## Task NN.k — ...' "
                                  f"heading")
             inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out.append(f'{indent}raise NotImplementedError("Task {task_id}: {title}")')
+            message = json.dumps(f"{tr('Task {id}', lang, id=task_id)}: {title}",
+                                 ensure_ascii=False)     # a Python string literal, quotes escaped
+            out.append(f'{indent}raise NotImplementedError({message})')
         elif stripped == END:
             if not inside:
                 raise ValueError(f"{where}: '{END}' without '{BEGIN}'")
@@ -50,7 +56,7 @@ def strip_solutions(source, task_id, title, where="cell"):
     return "\n".join(out)
 
 
-def make_exercise(solution_nb):
+def make_exercise(solution_nb, lang="en"):
     """The exercise notebook (a new NotebookNode) made from a solution notebook."""
     nb = nbformat.from_dict(solution_nb)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)          # a deep copy
@@ -61,7 +67,8 @@ def make_exercise(solution_nb):
             if m:
                 task_id, title = m.group(1), m.group(2)
         elif cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source, task_id, title, where=f"cell {i}")
+            cell.source = strip_solutions(cell.source, task_id, title, where=f"cell {i}",
+                                          lang=lang)
             cell.outputs = []
             cell.execution_count = None
     return nb
@@ -76,7 +83,7 @@ def pairs(root):
 
 def render(sol_path):
     """The exercise notebook's text, as it is written to disk."""
-    nb = make_exercise(nbformat.read(sol_path, as_version=4))
+    nb = make_exercise(nbformat.read(sol_path, as_version=4), lang=sol_path.parent.name)
     return nbformat.writes(nb) + "\n"
 
 

@@ -169,7 +169,9 @@ class trace:
 
     def table(self, params=None, values=None, decimals=4):
         """The step-by-step table as a string (deterministic: no addresses, values rounded
-        to ``decimals``). ``values`` defaults to whether they were recorded."""
+        to ``decimals``). ``values`` defaults to whether they were recorded. Its words are in
+        the course's language (:func:`minigrad.course.lang.tr`)."""
+        from .course.lang import tr
         params = params if params is not None else self.params
         show = self.values if values is None else values
         if show and not self.values:
@@ -199,23 +201,25 @@ class trace:
                     k = step_of.get(id(s.to))
                     dest = f"{s.to.name()} [{'-' if k is None else k}]"
                 outs.append(f"{grad_text(s.shape, s.value)} → {dest}")
-            outs = outs or ["(nothing sent)"]
+            outs = outs or [tr("(nothing sent)")]
             rows.append((str(step.index), step.name, gin, outs[0]))
             rows.extend(("", "", "", o) for o in outs[1:])
-        head = ("step", "node", "grad in", "grad out → to")
+        head = (tr("step"), tr("node"), tr("grad in"), tr("grad out → to"))
         w = [max(len(r[c]) for r in rows + [head]) for c in range(3)]
         lines = [f"{head[0]:>{w[0]}}  {head[1]:<{w[1]}}  {head[2]:<{w[2]}}  {head[3]}"]
         lines += [f"{r[0]:>{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() for r in rows]
         leaves = self.leaf_grads(params)
         if leaves:
             lines.append("")
-            lines.append("gradients that reached the leaves (summed over the steps that "
-                         "sent them):")
+            lines.append(tr("gradients that reached the leaves (summed over the steps that "
+                            "sent them):"))
             wn = max(len(e[0]) for e in leaves)
             ws = max(len(str(e[2])) for e in leaves)
             for name, _, shape, steps, value in leaves:
-                text = f"  {name:<{wn}}  {str(shape):<{ws}}  from " \
-                       f"step{'s' if len(steps) > 1 else ''} {', '.join(map(str, steps))}"
+                which = ", ".join(map(str, steps))
+                text = f"  {name:<{wn}}  {str(shape):<{ws}}  " + (
+                    tr("from steps {steps}", steps=which) if len(steps) > 1
+                    else tr("from step {steps}", steps=which))
                 if show:
                     text += "  = " + _fmt(value, decimals)
                 lines.append(text)

@@ -12,12 +12,14 @@ import minigrad as mg
 from minigrad.course import exercises
 from minigrad.course.exercises import TASKS, Misconception, check, evaluate, task
 from minigrad.course.exercises.core import Passed, assert_close_or_explain, tasks_of_chapter
-from minigrad.course.exercises.make import make_exercise, pairs, render, strip_solutions
+from minigrad.course.exercises.make import (goal_line, heading, make_exercise, pairs, render,
+                                            strip_solutions)
+from minigrad.course.lang import tr
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/[0-9][0-9]_*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*/[0-9][0-9]_*.ipynb"))
-HEADING = re.compile(r"^## Task (\d\d\.\d+) — (.+)$", re.MULTILINE)
+HEADING = re.compile(r"^## (\S+) (\d\d\.\d+) — (.+)$", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- the framework
@@ -164,26 +166,28 @@ def test_every_exercise_has_a_solution():
 # --------------------------------------------------------------------------- the notebooks
 def _solution_tasks(path):
     nb = nbformat.read(path, as_version=4)
-    return nb, [(m.group(1), m.group(2)) for c in nb.cells if c.cell_type == "markdown"
-                for m in HEADING.finditer(c.source)]
+    return nb, [(m.group(1), m.group(2), m.group(3)) for c in nb.cells
+                if c.cell_type == "markdown" for m in HEADING.finditer(c.source)]
 
 
 @pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
 def test_solution_notebook_matches_registry_and_passes(sol):
-    """Headings name registered tasks with their titles and goal lines; the stored outputs
-    (which nbval reproduces) show ✓ for each task of the chapter."""
+    """Headings name registered tasks with their titles and goal lines, in the notebook's
+    language (``tr``); the stored outputs (which nbval reproduces) show ✓ for each task."""
+    lang = sol.parent.name
     nb, heads = _solution_tasks(sol)
     chapter = sol.name[:2]
-    assert [t for t, _ in heads] == [t.id for t in tasks_of_chapter(chapter)]
+    assert [t for _, t, _ in heads] == [t.id for t in tasks_of_chapter(chapter)]
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                       for o in c.get("outputs", []))
-    for tid, title in heads:
+    for word, tid, title in heads:
         t = TASKS[tid]
-        assert title == t.title
-        assert f"**Goal:** {t.goal}  ·  **Difficulty:** {t.stars}  ·  **Time:** ~{t.minutes} min" \
-            in text, f"task {tid}: the goal line does not match its @task registration"
-        assert f"✓ Task {tid}: {t.title}" in printed
+        assert f"## {word} {tid} — {title}" == heading(t, lang), \
+            f"task {tid}: the heading is not the registered title in the table's words"
+        assert goal_line(t, lang) in text, \
+            f"task {tid}: the goal line does not match its @task registration"
+        assert f"✓ {tr('Task {id}', lang, id=tid)}: {tr(t.title, lang)}" in printed
     assert str(ROOT) not in sol.read_text(encoding="utf-8")      # no absolute paths
 
 
@@ -195,7 +199,9 @@ def test_exercise_notebook_runs_to_the_end_not_implemented(ex):
     lines = check_lines(nb)
     ids = [t.id for t in tasks_of_chapter(ex.name[:2])]
     assert [tid for _, tid, _ in lines] == ids
-    assert all(mark == "…" and msg == "not implemented yet" for mark, _, msg in lines), lines
+    lang = ex.parent.name
+    assert all(mark == "…" and msg == tr("not implemented yet", lang)
+               for mark, _, msg in lines), lines
 
 
 # --------------------------------------------------------------------------- wrong answers

@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from .lang import tr
+
 __all__ = ["split_heads", "merge_heads", "multi_head_attention", "softmax", "softmax_backward",
            "sdpa_forward", "sdpa_backward", "grad_fn_tree"]
 
@@ -135,7 +137,7 @@ def grad_fn_tree(t, names=None):
         if var is not None and id(var) in labels:
             label += f" ({labels[id(var)]})"
         if id(node) in seen:
-            lines.append("  " * depth + label + " (↑ seen)")
+            lines.append("  " * depth + label + " " + tr("(↑ seen)"))
             return
         seen.add(id(node))
         lines.append("  " * depth + label)

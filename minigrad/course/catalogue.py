@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import CheckFailed, compare, to_numpy
+from .lang import tr
 
 __all__ = ["check_vjp", "VJPCheck", "show_code", "verify_gradients", "verify_op",
            "Verification", "catalogue_rows", "catalogue_markdown", "latex_for_table"]
@@ -227,20 +228,21 @@ def verify_op(info, rng, tol=1e-10):
     _backward(torch, touts, upstream)
     worst, problems = 0.0, []
     if len(outs) != len(touts):
-        problems.append(f"{len(outs)} outputs vs torch's {len(touts)}")
+        problems.append(tr("{n} outputs vs torch's {n_torch}", n=len(outs), n_torch=len(touts)))
     for k, (o, to) in enumerate(zip(outs, touts)):
         try:
             worst = max(worst, _scaled_diff(o, to))
         except ValueError as e:
-            problems.append(f"output {k}: {e}")
+            problems.append(tr("output {k}: {error}", k=k, error=e))
     leaves = [(x, t) for x, t in zip(xs, ts) if getattr(x, "requires_grad", False)]
     for i, (x, t) in enumerate(leaves):
         if x.grad is not None and tuple(x.grad.shape) != tuple(x.shape):
-            problems.append(f"gradient {i} has shape {tuple(x.grad.shape)}, not {tuple(x.shape)}")
+            problems.append(tr("gradient {i} has shape {shape}, not {expected}", i=i,
+                               shape=tuple(x.grad.shape), expected=tuple(x.shape)))
             continue
         worst = max(worst, _scaled_diff(_grad(x), _grad(t)))
     if node != info.node:
-        problems.append(f"node {node}, not {info.node}")
+        problems.append(tr("node {node}, not {expected}", node=node, expected=info.node))
     if worst > tol:
         problems.append(f"max |Δ| = {worst:.1e} > {tol:.0e}")
     return Verification(info, not problems, worst, "; ".join(problems))
@@ -286,8 +288,9 @@ def catalogue_markdown(rows, columns=("operator", "node", "forward", "vjp", "ver
     ``forward`` and ``vjp`` (the formulas), ``verified`` (✓ when minigrad agreed with torch
     on every sample, ✗ and the problem otherwise). Display it with
     ``IPython.display.Markdown``."""
-    heads = {"operator": "operator", "family": "family", "node": "node",
-             "forward": "forward", "vjp": "backward (VJP)", "verified": "verified vs torch"}
+    heads = {"operator": tr("operator"), "family": tr("family"), "node": tr("node"),
+             "forward": tr("forward"), "vjp": tr("backward (VJP)"),
+             "verified": tr("verified vs torch")}
     lines = ["| " + " | ".join(heads[c] for c in columns) + " |",
              "|" + "|".join(":---" for _ in columns) + "|"]
     for r in rows:

@@ -7,6 +7,8 @@ chapter can set minigrad's answer beside torch's, or beside the numbers printed 
 """
 import numpy as np
 
+from .lang import tr
+
 
 def to_numpy(x):
     """A float64 numpy array from a minigrad tensor, a torch tensor, an array or a list."""
@@ -28,7 +30,7 @@ def compare(label, ours, reference, tol=1e-12):
     exceeds ``tol``: a chapter never prints a failing check and carries on."""
     a, b = to_numpy(ours), to_numpy(reference)
     if a.shape != b.shape:
-        print(f"{label}: shapes differ {a.shape} vs {b.shape} ✗")
+        print(f"{label}: " + tr("shapes differ {a} vs {b}", a=a.shape, b=b.shape) + " ✗")
         raise CheckFailed(f"{label}: shape {a.shape} is not the reference's {b.shape}")
     diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     ok = diff <= tol

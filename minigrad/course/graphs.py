@@ -19,6 +19,8 @@ import importlib
 
 import numpy as np
 
+from .lang import tr
+
 __all__ = ["node_name", "grad_fn_chain", "graph_lines", "side_by_side", "print_graph",
            "print_graph_pair", "walk_backward", "Walk", "WalkStep"]
 
@@ -113,7 +115,7 @@ def graph_lines(t, params=None):
         node, depth = stack.pop()
         label = _label(node, names)
         if node in seen:
-            lines.append("  " * depth + label + " (↑ seen)")
+            lines.append("  " * depth + label + " " + tr("(↑ seen)"))
             continue
         seen.add(node)
         lines.append("  " * depth + label)
@@ -202,7 +204,8 @@ class WalkStep:
         self.leaf, self.leaf_name = leaf, leaf_name
 
     def text(self, names):
-        """One line: what arrived and where it went, shapes only (no values, no addresses)."""
+        """One line: what arrived and where it went, shapes only (no values, no addresses).
+        It starts with the node's name (:meth:`Walk.line` pads that name into a column)."""
         if self.leaf is not None:
             return f"{self.name}  {self.leaf_name}.grad += {_shape(self.grads_in[0])}"
         got = ", ".join("None" if g is None else str(_shape(g)) for g in self.grads_in)
@@ -210,11 +213,12 @@ class WalkStep:
         for parent, g, raw in self.sent:
             shape = str(_shape(g))
             if raw != _shape(g):                # torch leaves broadcasting to its engine
-                shape = f"{raw} summed to {shape}"
-            dest = names.get(id(parent.variable), "leaf") if _is_accumulator(parent) \
+                shape = tr("{raw} summed to {shape}", raw=raw, shape=shape)
+            dest = names.get(id(parent.variable), tr("leaf")) if _is_accumulator(parent) \
                 else node_name(parent)
-            parts.append(f"{shape} to {dest}")
-        return f"{self.name}  got {got} → sends " + (", ".join(parts) or "nothing")
+            parts.append(tr("{shape} to {dest}", shape=shape, dest=dest))
+        sent = ", ".join(parts) or tr("nothing")
+        return f"{self.name}  " + tr("got {got} → sends {sent}", got=got, sent=sent)
 
     def __repr__(self):
         return f"WalkStep({self.index}, {self.name})"

@@ -30,6 +30,7 @@ two models), ``leaf_nodes`` (the ``AccumulateGrad`` nodes a loss reaches) and ``
 import numpy as np
 
 from .compare import CheckFailed, to_numpy
+from .lang import tr
 
 __all__ = ["digits_data", "shifted_copy_task", "make_mlp", "minibatches", "train", "accuracy",
            "flat_parameters", "compare_parameters", "leaf_nodes", "adamw_step"]
@@ -167,7 +168,7 @@ def compare_parameters(model_a, model_b, grad=False, tol=1e-12):
     if [n for n, _ in pa] != [n for n, _ in pb]:
         raise CheckFailed(f"compare_parameters: the parameter names differ: "
                           f"{[n for n, _ in pa]} vs {[n for n, _ in pb]}")
-    what = ".grad" if grad else "value"
+    what = ".grad" if grad else tr("value")
     rows = []
     for (name, a), (_, b) in zip(pa, pb):
         if grad and (a.grad is None or b.grad is None):
@@ -176,13 +177,15 @@ def compare_parameters(model_a, model_b, grad=False, tol=1e-12):
         if x.shape != y.shape:
             raise CheckFailed(f"compare_parameters: {name} has shape {x.shape} vs {y.shape}")
         rows.append((name, str(x.shape), float(np.max(np.abs(x - y))) if x.size else 0.0))
-    wn = max(len("parameter"), *(len(r[0]) for r in rows))
-    ws = max(len("shape"), *(len(r[1]) for r in rows))
-    print(f"{'parameter':<{wn}}  {'shape':<{ws}}  max |Δ| of {what}")
+    head_name, head_shape = tr("parameter"), tr("shape")
+    wn = max(len(head_name), *(len(r[0]) for r in rows))
+    ws = max(len(head_shape), *(len(r[1]) for r in rows))
+    print(f"{head_name:<{wn}}  {head_shape:<{ws}}  " + tr("max |Δ| of {what}", what=what))
     for name, shape, diff in rows:
         print(f"{name:<{wn}}  {shape:<{ws}}  {diff:.1e} {'✓' if diff <= tol else '✗'}")
     worst = max(r[2] for r in rows)
-    print(f"{len(rows)} parameters, largest max |Δ| = {worst:.1e} {'✓' if worst <= tol else '✗'}")
+    print(tr("{n} parameters, largest max |Δ| = {worst:.1e}", n=len(rows), worst=worst)
+          + f" {'✓' if worst <= tol else '✗'}")
     if worst > tol:
         raise CheckFailed(f"compare_parameters: max |Δ| = {worst:.3e} exceeds {tol:.0e}")
     return worst

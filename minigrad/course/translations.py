@@ -3,6 +3,7 @@
     python -m minigrad.course.translations sync            # ro, fr and zh
     python -m minigrad.course.translations sync ro         # one language
     python -m minigrad.course.translations check           # exit 1 on any drift
+    python -m minigrad.course.translations missing ro      # the texts ro.json still lacks
 
 The English notebooks (``chapters/en``, ``solutions/en``) are the source of the code. A
 translation, ``chapters/ro/NN_slug.ipynb``, has the same cells in the same order, with the same
@@ -21,16 +22,27 @@ translator to find. A cell that English lost is dropped. Links into the English 
 code cells differ from English, or when a cell is still tagged ``untranslated``.
 ``exercises/<lang>`` is generated from ``solutions/<lang>`` as for English
 (``python -m minigrad.course.exercises.make``).
+
+What the code cells print is translated by ``tr("English text")`` (:mod:`.lang`).
+:func:`strings` lists every such text; ``missing <lang>`` prints, as JSON, ``{"text": ""}``
+for each one ``minigrad/course/locales/<lang>.json`` lacks (paste it into the table and fill
+in the translations; nothing is written, so an empty string never passes for a translation)
+and names on stderr the table's keys no text uses any more. :func:`untranslate` maps a
+translated output back to English, for comparing a translated notebook's outputs with
+English's.
 """
 import argparse
+import ast
 import copy
+import json
 import pathlib
 import re
+import string
 import sys
 
 import nbformat
 
-from .lang import LANGUAGES
+from .lang import LANGUAGES, table
 
 SOURCES = ("chapters", "solutions")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
@@ -121,20 +133,187 @@ def problems(en_nb, nb, lang, name="notebook"):
     return out
 
 
+# --------------------------------------------------------------------------- the tr keys
+BOOK_STRINGS = ()
+"""Texts the book translates that no ``tr("…")`` call spells out (filled by hand)."""
+
+_MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
+
+
+def cell_code(source):
+    """A code cell's source as Python: IPython magics and shell lines (``%pip …``) become
+    ``pass``, keeping their indentation so the surrounding block still parses."""
+    return _MAGIC.sub(r"\1pass", source)
+
+
+def tr_keys(tree):
+    """The string-literal first arguments of every call named ``tr`` in an ``ast`` tree."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else \
+            func.attr if isinstance(func, ast.Attribute) else None
+        first = node.args[0]
+        if name == "tr" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            yield first.value
+
+
+def _notebook_keys(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell_code(cell.source))
+        except SyntaxError as e:
+            raise ValueError(f"{path}: code cell {i} ({cell.get('id')}) does not parse: "
+                             f"{e.msg}, line {e.lineno}") from None
+        yield from tr_keys(tree)
+
+
+def strings(root="."):
+    """Every text the course translates, sorted: the first argument of each ``tr("…")`` in
+    the package (``minigrad/**/*.py``) and in the code cells of the English notebooks, every
+    exercise's title and goal, and :data:`BOOK_STRINGS`."""
+    root = pathlib.Path(root)
+    keys = set(BOOK_STRINGS)
+    for path in sorted((root / "minigrad").rglob("*.py")):
+        keys.update(tr_keys(ast.parse(path.read_text(encoding="utf-8"), str(path))))
+    for path in english_notebooks(root):
+        keys.update(_notebook_keys(path))
+    from .exercises import TASKS
+    for task in TASKS.values():
+        keys.update((task.title, task.goal))
+    return sorted(keys)
+
+
+def missing(lang, root="."):
+    """``(missing, unused)`` for ``lang``'s table: the keys of :func:`strings` it lacks, and
+    the keys it has that no longer exist, both sorted."""
+    keys, have = set(strings(root)), table(lang)
+    return sorted(keys - set(have)), sorted(set(have) - keys)
+
+
+# --------------------------------------------------------------------------- back to English
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def _literal(text):
+    """A regex for the literal ``text``; at a Latin letter on either end it must not sit
+    inside a longer word (so "pas" is not found in "passe")."""
+    pattern = re.escape(text)
+    if text and _LATIN.match(text[0]):
+        pattern = r"(?<![A-Za-z\u00c0-\u024f])" + pattern
+    if text and _LATIN.match(text[-1]):
+        pattern += r"(?![A-Za-z\u00c0-\u024f])"
+    return pattern
+
+
+def _parts(template):
+    """``[(literal, field name or None), …]`` of a format string."""
+    return [(lit, name) for lit, name, _, _ in string.Formatter().parse(template)]
+
+
+def _template(value):
+    """The parts of a table value that has ``{fields}``; None for a plain text, which ``tr``
+    prints as it is (a brace in it is only a brace)."""
+    try:
+        parts = _parts(value)
+    except ValueError:
+        return None
+    return parts if any(name is not None for _, name in parts) else None
+
+
+def _template_regex(translated):
+    """A regex matching the output of the format string ``translated``, one group per field
+    (a field used twice must capture the same text twice). A field's text is looked for
+    within one line."""
+    out, groups = [], {}
+    for lit, name in _parts(translated):
+        out.append(re.escape(lit))
+        if name is None:
+            continue
+        if name in groups:
+            out.append(f"(?P={groups[name]})")
+        else:
+            groups[name] = f"f{len(groups)}"
+            out.append(f"(?P<{groups[name]}>.*?)")
+    return re.compile("".join(out)), groups
+
+
+def untranslate(text, lang):
+    """``text``, printed in ``lang``, mapped back to English: each value of ``lang``'s table
+    is replaced by its key, longest values first; a value with ``{fields}`` is found with a
+    regex (its literal parts, any text in each field) and replaced by the English template
+    with the captured texts. English text put in is not looked at again, so a short value
+    cannot match inside it. ``untranslate(tr(key, lang=lang, **f), lang) == tr(key, **f)``
+    when the field values are themselves untranslated text."""
+    if lang == "en":
+        return text
+    entries = []
+    for key, value in table(lang).items():
+        parts = _template(value)
+        literal = value if parts is None else "".join(lit for lit, _ in parts)
+        if literal.strip():
+            entries.append((len(literal), key, value, parts))
+    done = []                                       # English pieces, kept out of later passes
+
+    def keep(english):
+        done.append(english)
+        return f"\ue000{len(done) - 1}\ue001"
+
+    for _, key, value, parts in sorted(entries, key=lambda e: (-e[0], e[1])):
+        if parts is None:
+            text = re.sub(_literal(value), lambda m, k=key: keep(k), text)
+            continue
+        if not all(lit in text for lit, _ in parts):
+            continue                                # cheap: most templates are not there
+        regex, groups = _template_regex(value)
+
+        def english(m, key=key, groups=groups):
+            out = []
+            for lit, name in _parts(key):
+                out.append(keep(lit) if lit else "")
+                if name is not None:
+                    out.append(m.group(groups[name]) if name in groups else keep(f"{{{name}}}"))
+            return "".join(out)
+        text = regex.sub(english, text)
+    return re.sub("\ue000(\\d+)\ue001", lambda m: done[int(m.group(1))], text)
+
+
 def _execute(path):
     import subprocess
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                     "--inplace", str(path)], check=True, cwd=path.parent.parent.parent)
 
 
+def _print_missing(languages, root):
+    """``missing``: one JSON object of the missing texts per language on stdout (keys sorted),
+    the unused keys on stderr; exit status 1 when anything is missing or unused."""
+    status = 0
+    for lang in languages:
+        if lang not in TRANSLATED:
+            print(f"missing: {lang!r} is not one of {', '.join(TRANSLATED)}", file=sys.stderr)
+            return 2
+        lacking, unused = missing(lang, root)
+        print(json.dumps({key: "" for key in lacking}, ensure_ascii=False, indent=2))
+        for key in unused:
+            print(f"unused in {lang}.json: {key!r}", file=sys.stderr)
+        status |= bool(lacking or unused)
+    return status
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("sync", "check"))
+    parser.add_argument("command", choices=("sync", "check", "missing"))
     parser.add_argument("languages", nargs="*", default=list(TRANSLATED))
     parser.add_argument("--execute", action="store_true",
                         help="sync: run every translation whose code changed")
     parser.add_argument("--root", default=".", help="the repository root (default: .)")
     args = parser.parse_args(argv)
+    if args.command == "missing":
+        return _print_missing(args.languages, args.root)
     bad = []
     for en_path in english_notebooks(args.root):
         en_nb = nbformat.read(en_path, as_version=4)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..lang import tr
 from .core import (Misconception, assert_close_or_explain, check_function_vjp, task)
 
 
@@ -104,9 +105,10 @@ def _check_binary(Value, op, sym, local):
         a, b = Value(av), Value(bv)
         c = op(a, b)
         assert_close_or_explain(f"a {sym} b", c.data, local["fwd"](av, bv), kind="value",
-                                formula="the forward pass is given: keep it")
+                                formula=tr("the forward pass is given: keep it"))
         if tuple(c._parents) != (a, b):
-            raise Misconception(f"a {sym} b must record its parents (a, b) in _parents")
+            raise Misconception(tr("{expr} must record its parents (a, b) in _parents",
+                                   expr=f"a {sym} b"))
         c.grad = g
         c._backward()
         assert_close_or_explain("a", a.grad, g * local["da"](av, bv), formula=local["ra"])
@@ -118,8 +120,9 @@ def _check_binary(Value, op, sym, local):
         c2.grad = g
         c2._backward()
         if math.isclose(a2.grad, g * local["da"](av, bv), rel_tol=1e-12) and g != 0:
-            raise Misconception(f"in a {sym} b you overwrote the gradient a already had "
-                                f"(0.75) — accumulate with += (a may be used elsewhere too)")
+            raise Misconception(tr("in {expr} you overwrote the gradient a already had (0.75) "
+                                   "— accumulate with += (a may be used elsewhere too)",
+                                   expr=f"a {sym} b"))
         assert_close_or_explain("a", a2.grad, 0.75 + g * local["da"](av, bv),
                                 formula=f"a.grad += {local['ra']}")
         # the reuse trap: the same Value on both sides
@@ -128,8 +131,8 @@ def _check_binary(Value, op, sym, local):
         d.grad = g
         d._backward()
         both = g * (local["da"](av, av) + local["db"](av, av))
-        assert_close_or_explain(f"a in a {sym} a", r.grad, both,
-                                formula="both uses of a contribute, each with +=")
+        assert_close_or_explain(tr("a in a {op} a", op=sym), r.grad, both,
+                                formula=tr("both uses of a contribute, each with +="))
 
 
 @task("01.1", title="The backward of + and · on a Value",
@@ -138,10 +141,10 @@ def _check_binary(Value, op, sym, local):
 def _(Value):
     _check_binary(Value, lambda a, b: a + b, "+",
                   {"fwd": lambda a, b: a + b, "da": lambda a, b: 1.0, "db": lambda a, b: 1.0,
-                   "ra": "ā += c̄ (the derivative of a + b by a is 1)", "rb": "b̄ += c̄"})
+                   "ra": tr("ā += c̄ (the derivative of a + b by a is 1)"), "rb": "b̄ += c̄"})
     _check_binary(Value, lambda a, b: a * b, "·",
                   {"fwd": lambda a, b: a * b, "da": lambda a, b: b, "db": lambda a, b: a,
-                   "ra": "ā += b · c̄ (the OTHER factor)", "rb": "b̄ += a · c̄"})
+                   "ra": tr("ā += b · c̄ (the OTHER factor)"), "rb": "b̄ += a · c̄"})
 
 
 # --------------------------------------------------------------------------- 01.2
@@ -167,11 +170,11 @@ def _dag_cases(rng):
             k = int(rng.integers(1, 4))
             parents = [nodes[int(j)] for j in rng.integers(0, i, size=k)]
             nodes.append(_N(f"v{i}", parents))
-        cases.append((f"a random DAG of {len(nodes)} nodes", _N("root", nodes[-3:])))
+        cases.append((tr("a random DAG of {n} nodes", n=len(nodes)), _N("root", nodes[-3:])))
     chain = _N("c0")
     for i in range(1, 3000):
         chain = _N(f"c{i}", (chain,))
-    cases.append(("a chain 3000 nodes deep", chain))
+    cases.append((tr("a chain 3000 nodes deep"), chain))
     return cases
 
 
@@ -183,35 +186,39 @@ def _(topo_sort):
         try:
             order = topo_sort(root)
         except RecursionError:
-            raise Misconception(f"on {name} your sort hit Python's recursion limit — use an "
-                                f"explicit stack (a list you push to and pop from) instead of "
-                                f"recursion") from None
+            raise Misconception(tr("on {case} your sort hit Python's recursion limit — use an "
+                                   "explicit stack (a list you push to and pop from) instead "
+                                   "of recursion", case=name)) from None
         if order is None:
-            raise Misconception("topo_sort returned None — did you forget to return?")
+            raise Misconception(tr("topo_sort returned None — did you forget to return?"))
         order = list(order)
         reach = _ref_topo(root)
         ids = [id(n) for n in order]
         if len(set(ids)) != len(ids):
             dup = next(n for n in order if ids.count(id(n)) > 1)
-            raise Misconception(f"on {name} node {dup.label} appears {ids.count(id(dup))} times "
-                                f"— remember which nodes you have visited (a set) and add each "
-                                f"once")
+            raise Misconception(tr("on {case} node {node} appears {n} times — remember which "
+                                   "nodes you have visited (a set) and add each once",
+                                   case=name, node=dup.label, n=ids.count(id(dup))))
         missing = [n.label for n in reach if id(n) not in set(ids)]
         if missing:
-            raise Misconception(f"on {name} your order misses {len(missing)} node(s) (e.g. "
-                                f"{missing[0]}) — follow _parents from every node you visit")
+            raise Misconception(tr("on {case} your order misses {n} node(s) (e.g. {node}) — "
+                                   "follow _parents from every node you visit", case=name,
+                                   n=len(missing), node=missing[0]))
         if len(order) != len(reach):
-            raise Misconception(f"on {name} your order has nodes that are not in the graph")
+            raise Misconception(tr("on {case} your order has nodes that are not in the graph",
+                                   case=name))
         pos = {id(n): i for i, n in enumerate(order)}
         if order[0] is root and len(order) > 1:
-            raise Misconception(f"on {name} the root comes first — return inputs first and the "
-                                f"root last (backward then walks the list reversed)")
+            raise Misconception(tr("on {case} the root comes first — return inputs first and "
+                                   "the root last (backward then walks the list reversed)",
+                                   case=name))
         for n in order:
             for p in n._parents:
                 if pos[id(p)] > pos[id(n)]:
-                    raise Misconception(
-                        f"on {name} node {n.label} comes before its input {p.label} — a node "
-                        f"may be appended only after all of its inputs (post-order)")
+                    raise Misconception(tr(
+                        "on {case} node {node} comes before its input {input} — a node may be "
+                        "appended only after all of its inputs (post-order)", case=name,
+                        node=n.label, input=p.label))
 
 
 # --------------------------------------------------------------------------- 01.3
@@ -223,8 +230,9 @@ def _(backprop):
     for name, leaves, root, vals, k in cases:
         backprop(root)
         if root.grad != 1.0:
-            raise Misconception(f"after backprop on {name} the root's gradient is "
-                                f"{root.grad!r} — seed it with 1.0 (∂L/∂L = 1) before the walk")
+            raise Misconception(tr("after backprop on {case} the root's gradient is {grad} — "
+                                   "seed it with 1.0 (∂L/∂L = 1) before the walk", case=name,
+                                   grad=repr(root.grad)))
         expected = _torch_grads(exprs, vals, k)
         got = [v.grad for v in leaves]
         if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
@@ -235,20 +243,20 @@ def _(backprop):
             for node in _ref_topo(r2):
                 node._backward()
             if np.allclose(got, [v.grad for v in fresh], rtol=1e-9, atol=1e-12):
-                raise Misconception(f"on {name} the gradients are those of a walk from the "
-                                    f"leaves up — run _backward in REVERSE topological order "
-                                    f"(root first), so a node's grad is complete before it is "
-                                    f"sent on")
+                raise Misconception(tr("on {case} the gradients are those of a walk from the "
+                                       "leaves up — run _backward in REVERSE topological order "
+                                       "(root first), so a node's grad is complete before it "
+                                       "is sent on", case=name))
         for v, e, nm in zip(leaves, expected, "xyw"):
-            assert_close_or_explain(nm, v.grad, e, formula=f"∂({name})/∂{nm}, as torch.autograd "
-                                                            f"computes it")
+            assert_close_or_explain(nm, v.grad, e, formula=tr(
+                "∂({expr})/∂{var}, as torch.autograd computes it", expr=name, var=nm))
     x = _Ref(0.5)
     z = x
     for _ in range(2500):
         z = z * 1.0 + 0.0
     backprop(z)
-    assert_close_or_explain("x at the bottom of a 5000-node chain", x.grad, 1.0,
-                            formula="every node passes 1·ȳ on")
+    assert_close_or_explain(tr("x at the bottom of a 5000-node chain"), x.grad, 1.0,
+                            formula=tr("every node passes 1·ȳ on"))
 
 
 # --------------------------------------------------------------------------- 01.4
@@ -261,15 +269,16 @@ def _(Value):
         v = Value(xv)
         t = v.tanh()
         assert_close_or_explain("tanh(v)", t.data, math.tanh(xv), kind="value",
-                                formula="the forward pass is given: keep it")
+                                formula=tr("the forward pass is given: keep it"))
         v.grad = 0.5
         t.grad = g
         t._backward()
         if math.isclose(v.grad, 0.5 + g * (1 - xv * xv), rel_tol=1e-12):
-            raise Misconception("you used the input v in 1 − v², but tanh' = 1 − t² with the "
-                                "OUTPUT t = tanh(v)")
+            raise Misconception(tr("you used the input v in 1 − v², but tanh' = 1 − t² with "
+                                   "the OUTPUT t = tanh(v)"))
         if math.isclose(v.grad, g * (1 - t.data ** 2), rel_tol=1e-12):
-            raise Misconception("you overwrote the gradient v already had — accumulate with +=")
+            raise Misconception(tr("you overwrote the gradient v already had — accumulate "
+                                   "with +="))
         assert_close_or_explain("v", v.grad, 0.5 + g * (1 - math.tanh(xv) ** 2),
                                 formula="v̄ += (1 − t²)·t̄")
 
@@ -282,7 +291,8 @@ def _(Tanh):
     import torch
     check_function_vjp(Tanh, torch.tanh,
                        lambda rng: [rng.standard_normal((int(rng.integers(2, 5)), 3))],
-                       names=["x"], formulas=["x̄ = ȳ ⊙ (1 − y²), y = tanh(x) saved by forward"])
+                       names=["x"],
+                       formulas=[tr("x̄ = ȳ ⊙ (1 − y²), y = tanh(x) saved by forward")])
 
 
 # --------------------------------------------------------------------------- wrong answers

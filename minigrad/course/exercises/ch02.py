@@ -2,6 +2,7 @@
 division, and splitting attention heads, each checked against torch.autograd."""
 import numpy as np
 
+from ..lang import tr
 from .core import Misconception, assert_close_or_explain, check_function_vjp, task
 
 
@@ -24,9 +25,10 @@ def _(Permute):
             g = grads[0]
             if g is not None and hasattr(g, "shape") and \
                     tuple(g.shape) == up.transpose(perm).shape != args[0].shape:
-                raise Misconception(f"for π = {perm} your gradient has shape {tuple(g.shape)} "
-                                    f"but x is {args[0].shape} — did you apply π instead of its "
-                                    f"inverse π⁻¹ = argsort(π)?")
+                raise Misconception(tr("for π = {perm} your gradient has shape {shape} but x "
+                                       "is {expected} — did you apply π instead of its "
+                                       "inverse π⁻¹ = argsort(π)?", perm=perm,
+                                       shape=tuple(g.shape), expected=args[0].shape))
         check_function_vjp(Permute, lambda x, p: x.permute(*p),
                            lambda rng, s=shape, p=perm: [rng.standard_normal(s), p],
                            names=["x", None], cases=1, diagnose=diagnose,
@@ -56,8 +58,9 @@ def _(unbroadcast):
         got = unbroadcast(mg.tensor(g), shape)
         assert_close_or_explain(
             "x", got, _unbroadcast_ref(g, shape), batch=int(np.prod(big)) // max(1, int(np.prod(shape))),
-            formula=f"x.shape = {shape}, the gradient {big}: sum over the dimensions "
-                    f"broadcasting prepended, then (keepdim) over those where x has size 1")
+            formula=tr("x.shape = {shape}, the gradient {big}: sum over the dimensions "
+                       "broadcasting prepended, then (keepdim) over those where x has size 1",
+                       shape=shape, big=big))
 
 
 # --------------------------------------------------------------------------- 02.3
@@ -97,10 +100,10 @@ def _(SplitHeads):
             if g is not None and hasattr(g, "shape") and tuple(g.shape) == args[0].shape:
                 got = np.asarray(g.detach().numpy() if hasattr(g, "detach") else g)
                 if np.allclose(got, up.reshape(args[0].shape)):
-                    raise Misconception(
+                    raise Misconception(tr(
                         "you reshaped ȳ straight back to (B, T, d): every shape fits but the "
                         "values land in the wrong places — missing transpose? transpose(1, 2) "
-                        "first (undo the split's transpose), then reshape")
+                        "first (undo the split's transpose), then reshape"))
         check_function_vjp(SplitHeads, split,
                            lambda rng, s=(B, T, d), h=h: [rng.standard_normal(s), h],
                            names=["x", None], cases=1, diagnose=diagnose,

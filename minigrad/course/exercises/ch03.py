@@ -2,6 +2,7 @@
 linear layer's three gradients, each an ``mg.autograd.Function`` checked against torch."""
 import numpy as np
 
+from ..lang import tr
 from .core import check_function_vjp, task
 
 
@@ -26,7 +27,8 @@ def _(ReLU):
         x[-1, -1] = abs(x[-1, -1]) + 0.5                # and one open
         return [x]
     check_function_vjp(ReLU, torch.relu, inputs, names=["x"],
-                       formulas=["x̄ = ȳ ⊙ 1(x > 0): the gate passes ȳ where x > 0, else 0"])
+                       formulas=[tr("x̄ = ȳ ⊙ 1(x > 0): the gate passes ȳ where x > 0, "
+                                    "else 0")])
 
 
 # --------------------------------------------------------------------------- 03.2
@@ -46,7 +48,8 @@ def _(Sigmoid):
     import torch
     check_function_vjp(Sigmoid, torch.sigmoid,
                        lambda rng: [3 * rng.standard_normal(_shape(rng))],
-                       names=["x"], formulas=["x̄ = ȳ ⊙ y ⊙ (1 − y), y = σ(x) saved by forward"])
+                       names=["x"],
+                       formulas=[tr("x̄ = ȳ ⊙ y ⊙ (1 − y), y = σ(x) saved by forward")])
 
 
 # --------------------------------------------------------------------------- 03.4
@@ -67,8 +70,8 @@ def _(Linear):
         check_function_vjp(Linear, lambda x, W, b: x @ W + b, inputs, cases=1, batch=batch,
                            names=["X", "W", "b"],
                            formulas=["∂L/∂X = ∂L/∂Y · Wᵀ",
-                                     "∂L/∂W = Xᵀ·∂L/∂Y, summed over every batch row",
-                                     "∂L/∂b = Σ over the batch rows of ∂L/∂Y"])
+                                     tr("∂L/∂W = Xᵀ·∂L/∂Y, summed over every batch row"),
+                                     tr("∂L/∂b = Σ over the batch rows of ∂L/∂Y")])
 
 
 # --------------------------------------------------------------------------- wrong answers

@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 
+from ..lang import tr
 from .core import Misconception, as_numpy, task
 
 __all__ = ["WRONG"]
@@ -66,33 +67,36 @@ def _(parameters_of):
 def _expect_leaves(parameters_of, loss, named, libname, absent=None):
     got = parameters_of(loss)
     if got is None:
-        raise Misconception("parameters_of returned None — did you forget to return?")
+        raise Misconception(tr("parameters_of returned None — did you forget to return?"))
     try:
         got = list(got)
     except TypeError:
-        raise Misconception(f"parameters_of returned a {type(got).__name__}; return a list "
-                            f"of tensors") from None
+        raise Misconception(tr("parameters_of returned a {type}; return a list of tensors",
+                               type=type(got).__name__)) from None
     ids = [id(t) for t in got]
     if len(set(ids)) < len(ids):
-        raise Misconception(f"({libname}) your list holds the same parameter more than once: "
-                            f"a node reached along two paths (a weight used twice) must be "
-                            f"visited once — keep a set of the nodes already seen")
+        raise Misconception(tr("({lib}) your list holds the same parameter more than once: a "
+                               "node reached along two paths (a weight used twice) must be "
+                               "visited once — keep a set of the nodes already seen",
+                               lib=libname))
     by_id = {id(p): name for name, p in named.items()}
     missed = [name for name, p in named.items() if id(p) not in ids]
     if missed:
-        raise Misconception(f"({libname}) you missed {len(missed)} of the {len(named)} "
-                            f"parameters ({', '.join(missed)}) — follow EVERY edge of "
-                            f"next_functions, not only the first, down to the AccumulateGrad "
-                            f"nodes, and return their .variable")
+        raise Misconception(tr("({lib}) you missed {n} of the {total} parameters ({names}) — "
+                               "follow EVERY edge of next_functions, not only the first, down "
+                               "to the AccumulateGrad nodes, and return their .variable",
+                               lib=libname, n=len(missed), total=len(named),
+                               names=", ".join(missed)))
     extra = [t for t in got if id(t) not in by_id]
     if extra:
         bad = extra[0]
         if absent and any(bad is p for p in absent.values()):
-            raise Misconception(f"({libname}) you returned a parameter the loss does not use")
-        raise Misconception(f"({libname}) you returned {len(extra)} tensor(s) that are not "
-                            f"the model's parameter objects (e.g. one of shape "
-                            f"{tuple(bad.shape)}) — return node.variable itself, the very "
-                            f"object, not a copy or a gradient")
+            raise Misconception(tr("({lib}) you returned a parameter the loss does not use",
+                                   lib=libname))
+        raise Misconception(tr("({lib}) you returned {n} tensor(s) that are not the model's "
+                               "parameter objects (e.g. one of shape {shape}) — return "
+                               "node.variable itself, the very object, not a copy or a "
+                               "gradient", lib=libname, n=len(extra), shape=tuple(bad.shape)))
 
 
 # --------------------------------------------------------------------------- 04.2 SGD step
@@ -111,21 +115,21 @@ def _(sgd_step):
     objects = [id(p) for p in params]
     sgd_step(params, 0.1)
     if [id(p) for p in model.parameters()] != objects[:-1]:
-        raise Misconception("the model holds different parameter objects after your step: "
-                            "change the existing tensors in place, do not replace them")
+        raise Misconception(tr("the model holds different parameter objects after your step: "
+                               "change the existing tensors in place, do not replace them"))
     after = [p.detach().numpy() for p in params]
     if all(np.array_equal(a, b) for a, b in zip(after, before)):
-        raise Misconception("the parameters did not change: `p = p - lr * p.grad` only makes "
-                            "the name p point to a new tensor — update in place, p -= lr * "
-                            "p.grad, inside `with mg.no_grad():`")
+        raise Misconception(tr("the parameters did not change: `p = p - lr * p.grad` only "
+                               "makes the name p point to a new tensor — update in place, "
+                               "p -= lr * p.grad, inside `with mg.no_grad():`"))
     for i, (a, b, g) in enumerate(zip(after, before, grads)):
         want = b if g is None else b - 0.1 * g
         if not np.allclose(a, want, rtol=1e-12, atol=1e-15):
             if g is not None and np.allclose(a, b + 0.1 * g):
-                raise Misconception("your step went uphill: p ← p − lr·p.grad (minus: the "
-                                    "gradient points to where the loss increases)")
-            raise Misconception(f"parameter {i} (shape {b.shape}) is not p − lr·p.grad after "
-                                f"your step")
+                raise Misconception(tr("your step went uphill: p ← p − lr·p.grad (minus: the "
+                                       "gradient points to where the loss increases)"))
+            raise Misconception(tr("parameter {i} (shape {shape}) is not p − lr·p.grad after "
+                                   "your step", i=i, shape=b.shape))
 
 
 # --------------------------------------------------------------------------- 04.3 the loop
@@ -165,29 +169,30 @@ def _(train):
         got = _flat(model)
         if np.allclose(got, outcomes["right"], rtol=1e-10, atol=1e-12):
             if losses is None or len(list(losses)) != steps:
-                raise Misconception(f"train must return the list of the {steps} losses, one "
-                                    f"per step (loss.item())")
+                raise Misconception(tr("train must return the list of the {steps} losses, "
+                                       "one per step (loss.item())", steps=steps))
             ref = _models(lib)
             want = _reference_train(ref, lib.optim.SGD(ref.parameters(), lr=0.5),
                                     lib.nn.functional.cross_entropy, X, y, steps)
             if not np.allclose([float(v) for v in losses], want, rtol=1e-10):
-                raise Misconception("the parameters are right but the losses you returned are "
-                                    "not the losses of the steps (the loss of each forward "
-                                    "pass, before its step)")
+                raise Misconception(tr("the parameters are right but the losses you returned "
+                                       "are not the losses of the steps (the loss of each "
+                                       "forward pass, before its step)"))
             continue
         if np.array_equal(got, start):
-            raise Misconception(f"({lib.__name__}) the parameters never changed: zero_grad() "
-                                f"ran between backward() and step(), erasing the gradients "
-                                f"before the optimizer could use them — call it before "
-                                f"backward()")
+            raise Misconception(tr("({lib}) the parameters never changed: zero_grad() ran "
+                                   "between backward() and step(), erasing the gradients "
+                                   "before the optimizer could use them — call it before "
+                                   "backward()", lib=lib.__name__))
         if np.allclose(got, outcomes["once"], rtol=1e-10, atol=1e-12):
-            raise Misconception(f"({lib.__name__}) the gradients accumulated across steps: "
-                                f"backward() ADDS into .grad, so step k used the sum of the "
-                                f"gradients of steps 1…k — call optimizer.zero_grad() once "
-                                f"per step, before loss.backward()")
-        raise Misconception(f"({lib.__name__}) after {steps} steps the parameters differ from "
-                            f"those of the loop forward → loss → zero_grad → backward → step "
-                            f"(max |Δ| = {np.abs(got - outcomes['right']).max():.3g})")
+            raise Misconception(tr("({lib}) the gradients accumulated across steps: backward() "
+                                   "ADDS into .grad, so step k used the sum of the gradients of "
+                                   "steps 1…k — call optimizer.zero_grad() once per step, "
+                                   "before loss.backward()", lib=lib.__name__))
+        raise Misconception(tr("({lib}) after {steps} steps the parameters differ from those "
+                               "of the loop forward → loss → zero_grad → backward → step "
+                               "(max |Δ| = {diff:.3g})", lib=lib.__name__, steps=steps,
+                               diff=np.abs(got - outcomes["right"]).max()))
 
 
 # --------------------------------------------------------------------------- 04.4 accumulation
@@ -218,23 +223,23 @@ def _(accumulate_step):
             if np.allclose(got, want, rtol=1e-9, atol=1e-12):
                 continue
             if np.allclose(got, k * want, rtol=1e-9, atol=1e-12):
-                raise Misconception(f"({lib.__name__}) your step is exactly {k}× too large: "
-                                    f"the gradients of {k} micro-batch means were added up — "
-                                    f"divide each micro-batch's loss by k = {k} before "
-                                    f"backward()")
+                raise Misconception(tr("({lib}) your step is exactly {k}× too large: the "
+                                       "gradients of {k} micro-batch means were added up — "
+                                       "divide each micro-batch's loss by k = {k} before "
+                                       "backward()", lib=lib.__name__, k=k))
             last = _models(lib)
             o = lib.optim.SGD(last.parameters(), lr=0.5)
             F.cross_entropy(last(micro[-1][0]), micro[-1][1]).div(k).backward()
             o.step()
             if np.allclose(got, _flat(last) - start, rtol=1e-9, atol=1e-12) or \
                     np.allclose(got, k * (_flat(last) - start), rtol=1e-9, atol=1e-12):
-                raise Misconception(f"({lib.__name__}) only the last micro-batch reached "
-                                    f"step(): zero_grad() inside the loop erased the others — "
-                                    f"call it once, before the loop")
-            raise Misconception(f"({lib.__name__}) your step is not the step of the whole "
-                                f"batch (max |Δ| = {np.abs(got - want).max():.3g}) — were the "
-                                f"stale gradients cleared with zero_grad() before the first "
-                                f"backward()?")
+                raise Misconception(tr("({lib}) only the last micro-batch reached step(): "
+                                       "zero_grad() inside the loop erased the others — call "
+                                       "it once, before the loop", lib=lib.__name__))
+            raise Misconception(tr("({lib}) your step is not the step of the whole batch "
+                                   "(max |Δ| = {diff:.3g}) — were the stale gradients cleared "
+                                   "with zero_grad() before the first backward()?",
+                                   lib=lib.__name__, diff=np.abs(got - want).max()))
 
 
 # --------------------------------------------------------------------------- wrong answers

@@ -10,6 +10,7 @@ who copies it is told so.
 """
 import numpy as np
 
+from ..lang import tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, function_vjp,
                    gradcheck_or_explain, task)
 
@@ -92,8 +93,10 @@ def _close(got, ref):
     return g is not None and np.shape(g) == np.shape(ref) and np.allclose(g, ref, atol=1e-9)
 
 
-_UNSTABLE = ("unstable: subtract the max before exp — e^1000 overflows to inf, and "
-             "softmax(x) = softmax(x − max x) is the same function without overflow")
+def _unstable():
+    """The advice for a NaN/inf out of softmax (looked up when a check runs)."""
+    return tr("unstable: subtract the max before exp — e^1000 overflows to inf, and "
+              "softmax(x) = softmax(x − max x) is the same function without overflow")
 
 
 # --------------------------------------------------------------------------- 05.1 softmax
@@ -115,10 +118,10 @@ def _(Softmax):
     big = [np.array([[1000.0, 999.0, 0.0], [-3.0, 1.0, 2.0]])]
     check_function(Softmax, lambda x: torch.softmax(x, -1), lambda rng: big,
                    output="softmax(x)", names=["x"], formulas=["x̄ = S ⊙ (S̄ − Σₖ S̄ₖ Sₖ)"],
-                   cases=1, hint=_UNSTABLE)
+                   cases=1, hint=_unstable())
     check_function(Softmax, lambda x: torch.softmax(x, -1), _softmax_case,
                    output="softmax(x)", names=["x"], formulas=["x̄ = S ⊙ (S̄ − Σₖ S̄ₖ Sₖ)"],
-                   cases=4, seed=1, hint=_UNSTABLE)
+                   cases=4, seed=1, hint=_unstable())
 
 
 # --------------------------------------------------------------------------- 05.2 cross-entropy
@@ -134,8 +137,8 @@ def _ce_case(rng):
 def _(CrossEntropy):
     import torch
     big = [np.array([[1000.0, 0.0, -1000.0], [2.0, 1.0, 0.5]]), np.array([2, 0])]
-    kw = dict(output="loss", names=["logits", None],
-              formulas=["x̄ = (softmax(x) − onehot(target)) · L̄ / N", None], hint=_UNSTABLE)
+    kw = dict(output=tr("loss"), names=["logits", None],
+              formulas=["x̄ = (softmax(x) − onehot(target)) · L̄ / N", None], hint=_unstable())
     check_function(CrossEntropy, torch.nn.functional.cross_entropy, lambda rng: big,
                    cases=1, batch=2, **kw)
     # the notes' example: p = [0.7, 0.2, 0.1] (logits log p), class 0 → x̄ = [−0.3, 0.2, 0.1]
@@ -143,7 +146,7 @@ def _(CrossEntropy):
     logits = mg.tensor(np.log([[0.7, 0.2, 0.1]]), dtype=mg.float64, requires_grad=True)
     CrossEntropy.apply(logits, mg.tensor(np.array([0]))).backward()
     assert_close_or_explain("logits", logits.grad, np.array([[-0.3, 0.2, 0.1]]), rtol=1e-12,
-                            formula="the notes' example: x̄ = p − y = [0.7 − 1, 0.2, 0.1]")
+                            formula=tr("the notes' example: x̄ = p − y = [0.7 − 1, 0.2, 0.1]"))
     for seed in range(3):
         rng = np.random.default_rng(10 + seed)
         case = _ce_case(rng)
@@ -164,10 +167,10 @@ def _embedding_explain(i, got, case, ref, up):
     assigned = np.zeros_like(w)
     assigned[idx.reshape(-1)] = up.reshape(-1, w.shape[1])        # `=`: the last write wins
     if _close(got, assigned) and not _close(got, ref):
-        raise Misconception(
+        raise Misconception(tr(
             "your gradient for weight keeps only one gradient per row: a row read twice must "
             "receive the SUM of the gradients of its reads (+=, not =) — use np.add.at, or "
-            "onehot(idx)ᵀ · ȳ — weight̄[i] = Σ_{j: idx_j = i} ȳ_j")
+            "onehot(idx)ᵀ · ȳ — {formula}", formula="weight̄[i] = Σ_{j: idx_j = i} ȳ_j"))
 
 
 @task("05.3", title="embedding backward",
@@ -176,7 +179,7 @@ def _embedding_explain(i, got, case, ref, up):
 def _(Embedding):
     import torch
     check_function(Embedding, lambda i, w: torch.nn.functional.embedding(i, w), _embedding_case,
-                   output="the lookup", names=[None, "weight"],
+                   output=tr("the lookup"), names=[None, "weight"],
                    formulas=[None, "weight̄[i] = Σ_{j: idx_j = i} ȳ_j"], cases=3,
                    explain=_embedding_explain)
 
@@ -194,9 +197,9 @@ def _rms_explain(i, got, case, ref, up):
     r = np.sqrt((x * x).mean(-1, keepdims=True) + eps)
     notes = gamma / r * (up - x / (x.shape[-1] * r**2) * (x * up * gamma).sum(-1, keepdims=True))
     if _close(got, notes) and not _close(got, ref):
-        raise Misconception(
+        raise Misconception(tr(
             "your gradient for x is the notes' formula, which is exact only for γ = 1: γ must "
-            "multiply ȳ once, inside the sum — with ĝ = γ ⊙ ȳ, x̄ = (ĝ − x·⟨ĝ ⊙ x⟩/RMS²)/RMS")
+            "multiply ȳ once, inside the sum — with ĝ = γ ⊙ ȳ, x̄ = (ĝ − x·⟨ĝ ⊙ x⟩/RMS²)/RMS"))
 
 
 @task("05.4", title="RMSNorm backward",
@@ -228,10 +231,10 @@ def _ln_explain(i, got, case, ref, up):
     xhat = (x - mean(x)) * inv
     notes = gamma * inv * (up - mean(up) - xhat * mean(up * xhat))
     if _close(got, notes) and not _close(got, ref):
-        raise Misconception(
+        raise Misconception(tr(
             "your gradient for x is the notes' formula, which holds only for a scalar γ: with "
             "one γ per feature, γ goes INSIDE the means — x̄ = (ĝ − ⟨ĝ⟩ − x̂ ⊙ ⟨ĝ ⊙ x̂⟩)/σ with "
-            "ĝ = γ ⊙ ȳ")
+            "ĝ = γ ⊙ ȳ"))
 
 
 @task("05.5", title="LayerNorm backward",

@@ -8,6 +8,7 @@ typo in either would fail the import-time consistency check below.
 """
 import numpy as np
 
+from ..lang import tr
 from .ch05 import _close, check_function
 from .core import Misconception, as_numpy, assert_close_or_explain, task
 
@@ -71,18 +72,18 @@ def _(token_stats):
     for z, mu, var in cases:
         got = token_stats(mg.tensor(z))
         if got is None:
-            raise Misconception("token_stats returned None — did you forget to return?")
+            raise Misconception(tr("token_stats returned None — did you forget to return?"))
         if not isinstance(got, tuple) or len(got) != 2:
-            raise Misconception("token_stats must return two things: (μ, σ²)")
+            raise Misconception(tr("token_stats must return two things: (μ, σ²)"))
         assert_close_or_explain("μ", got[0], np.array(mu), kind=None,
-                                formula="μ = (1/d)·Σⱼ zⱼ per row, shape (n,)")
+                                formula=tr("μ = (1/d)·Σⱼ zⱼ per row, shape (n,)"))
         unbiased = z.var(-1, ddof=1)
         if _close(got[1], unbiased) and not _close(got[1], var):
-            raise Misconception("your σ² divides by d − 1 (the unbiased variance, torch.var's "
-                                "default): LayerNorm uses the population variance, ÷ d — "
-                                "var(dim=-1, correction=0)")
+            raise Misconception(tr("your σ² divides by d − 1 (the unbiased variance, "
+                                   "torch.var's default): LayerNorm uses the population "
+                                   "variance, ÷ d — var(dim=-1, correction=0)"))
         assert_close_or_explain("σ²", got[1], np.array(var), kind=None,
-                                formula="σ² = (1/d)·Σⱼ (zⱼ − μ)² per row, shape (n,)")
+                                formula=tr("σ² = (1/d)·Σⱼ (zⱼ − μ)² per row, shape (n,)"))
 
 
 # --------------------------------------------------------------------------- 06.2 by hand
@@ -92,22 +93,24 @@ def _(token_stats):
 def _(ffn_answers):
     got = ffn_answers()
     if got is None:
-        raise Misconception("ffn_answers returned None — did you forget to return?")
+        raise Misconception(tr("ffn_answers returned None — did you forget to return?"))
     if not isinstance(got, tuple) or len(got) != 4:
-        raise Misconception("ffn_answers must return four matrices: (dY, dW2, db2, dV)")
+        raise Misconception(tr("ffn_answers must return four matrices: (dY, dW2, db2, dV)"))
     # numbers typed by hand may be lists or integer arrays: read them as float64 matrices
     dY, dW2, db2, dV = (None if g is None else np.asarray(as_numpy(g) if hasattr(g, "numpy")
                                                           else g, dtype=float) for g in got)
     n = NOTES
     if dY is not None and _close(dY, n["T"] - n["Y"]):
-        raise Misconception("your δY has the wrong sign: L = ½Σ(Y − T)² gives δY = Y − T")
-    assert_close_or_explain("δY", dY, n["dY"], formula="δY = ∂L/∂Y = Y − T for L = ½Σ(Y − T)²")
+        raise Misconception(tr("your δY has the wrong sign: L = ½Σ(Y − T)² gives δY = Y − T"))
+    assert_close_or_explain("δY", dY, n["dY"],
+                            formula=tr("δY = ∂L/∂Y = Y − T for L = ½Σ(Y − T)²"))
     assert_close_or_explain("W2", dW2, n["dW2"], formula="∂L/∂W₂ = Vᵀ·δY (3×2 · 2×4)")
     if db2 is not None and np.shape(db2) == (2, 4):
-        raise Misconception("your ∂L/∂b₂ has shape (2, 4) but b₂ is (4,) — b₂ was added to "
-                            "every row (broadcast), so its gradient is the SUM of the rows of "
-                            "δY")
-    assert_close_or_explain("b2", db2, n["db2"], formula="∂L/∂b₂ = Σᵢ δYᵢ (sum of the rows)")
+        raise Misconception(tr("your ∂L/∂b₂ has shape (2, 4) but b₂ is (4,) — b₂ was added "
+                               "to every row (broadcast), so its gradient is the SUM of the "
+                               "rows of δY"))
+    assert_close_or_explain("b2", db2, n["db2"],
+                            formula=tr("∂L/∂b₂ = Σᵢ δYᵢ (sum of the rows)"))
     assert_close_or_explain("V", dV, n["dV"], formula="∂L/∂V = δY·W₂ᵀ (2×4 · 4×3)")
 
 
@@ -133,16 +136,17 @@ def _(ffn_backward):
     for case in cases:
         got = ffn_backward(*(mg.tensor(a) for a in case))
         if got is None:
-            raise Misconception("ffn_backward returned None — did you forget to return?")
+            raise Misconception(tr("ffn_backward returned None — did you forget to return?"))
         if not isinstance(got, tuple) or len(got) != 5:
-            raise Misconception("ffn_backward must return five gradients: (dX, dW1, db1, dW2, "
-                                "db2)")
+            raise Misconception(tr("ffn_backward must return five gradients: (dX, dW1, db1, "
+                                   "dW2, db2)"))
         ref = _ffn_reference(*case)
         X, W1, b1, W2, b2, dY = case
         no_mask = X.T @ (dY @ W2.T)
         if _close(got[1], no_mask) and not _close(got[1], ref[1]):
-            raise Misconception("your gradient for W1 ignores the ReLU: it passes the gradient "
-                                "only where Z = X·W₁ + b₁ > 0 — ∂L/∂Z = ∂L/∂V ⊙ 1[Z > 0]")
+            raise Misconception(tr("your gradient for W1 ignores the ReLU: it passes the "
+                                   "gradient only where Z = X·W₁ + b₁ > 0 — ∂L/∂Z = ∂L/∂V ⊙ "
+                                   "1[Z > 0]"))
         for g, r, name, formula in zip(got, ref, names, formulas):
             assert_close_or_explain(name, g, r, formula=formula)
 
@@ -158,10 +162,10 @@ def _split_case(rng):
 def _split_explain(i, got, case, ref, up):
     x, h = case
     if i == 0 and _close(got, up.reshape(x.shape)) and not _close(got, ref):
-        raise Misconception("your gradient for x reshapes the heads' gradient straight back: "
-                            "the backward of split is a merge — transpose(0, 1) back to (n, h, d) "
-                            "FIRST, then reshape to (n, d_model); head i's gradient must land "
-                            "in columns i·d … (i+1)·d − 1")
+        raise Misconception(tr("your gradient for x reshapes the heads' gradient straight "
+                               "back: the backward of split is a merge — transpose(0, 1) back "
+                               "to (n, h, d) FIRST, then reshape to (n, d_model); head i's "
+                               "gradient must land in columns i·d … (i+1)·d − 1"))
 
 
 @task("06.4", title="split into heads: the backward is a merge",
@@ -170,9 +174,9 @@ def _split_explain(i, got, case, ref, up):
 def _(SplitHeads):
     import torch
     torch_split = lambda x, h: x.reshape(x.shape[0], h, -1).transpose(0, 1)
-    check_function(SplitHeads, torch_split, _split_case, output="the heads",
-                   names=["x", None], formulas=["x̄ = merge(H̄): transpose(0, 1), then "
-                                                 "reshape(n, d_model)", None],
+    check_function(SplitHeads, torch_split, _split_case, output=tr("the heads"),
+                   names=["x", None], formulas=[tr("x̄ = merge(H̄): transpose(0, 1), then "
+                                                    "reshape(n, d_model)"), None],
                    cases=3, explain=_split_explain)
 
 

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..lang import tr
 from .ch05 import _close, check_function
 from .core import Misconception, assert_close_or_explain, task
 
@@ -31,12 +32,13 @@ def _(input_grad):
         expected = sum(parts)
         for i, p in enumerate(parts):
             if _close(got, p):
-                raise Misconception(
-                    f"your gradient for x is only the {'QKV'[i]} branch's contribution: x feeds "
-                    f"three projections, so it receives the SUM of what the three send back — "
-                    f"x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ")
+                raise Misconception(tr(
+                    "your gradient for x is only the {branch} branch's contribution: x feeds "
+                    "three projections, so it receives the SUM of what the three send back — "
+                    "x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ", branch="QKV"[i]))
         assert_close_or_explain("x", got, expected,
-                                formula="x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ (X̄ = Ȳ·Wᵀ per branch)")
+                                formula=tr("x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ (X̄ = Ȳ·Wᵀ per "
+                                           "branch)"))
 
 
 # --------------------------------------------------------------------------- 07.2 delta
@@ -56,12 +58,14 @@ def _(attention_delta):
         expected = (a_bar * a).sum(-1)
         got = attention_delta(mg.tensor(o), mg.tensor(o_bar))
         if got is not None and hasattr(got, "shape") and tuple(got.shape) != expected.shape:
-            raise Misconception(f"your D has shape {tuple(got.shape)} but O is {shape}: D "
-                                f"holds one number per query row, shape {expected.shape} — "
-                                f"sum Ō ⊙ O over the LAST dimension (dim=-1), without keepdim")
+            raise Misconception(tr("your D has shape {shape} but O is {o_shape}: D holds one "
+                                   "number per query row, shape {expected} — sum Ō ⊙ O over "
+                                   "the LAST dimension (dim=-1), without keepdim",
+                                   shape=tuple(got.shape), o_shape=shape,
+                                   expected=expected.shape))
         assert_close_or_explain("D", got, expected, kind="result",
-                                formula="D_i = Σ_j Ō_ij O_ij, one number per query row "
-                                        "(shape (…, n))")
+                                formula=tr("D_i = Σ_j Ō_ij O_ij, one number per query row "
+                                           "(shape (…, n))"))
 
 
 # --------------------------------------------------------------------------- 07.3 attention
@@ -86,16 +90,16 @@ def _attention_explain(i, got, case, ref, up):
     q, k, v = case
     ds, scale = _attention_parts(q, k, v, up)
     if i == 0 and _close(got, ds @ k) and not _close(got, ref):
-        raise Misconception("your gradient for Q misses the scale 1/√d_k: the scores were "
-                            "multiplied by it in forward, so their gradient is too — "
-                            "Q̄ = S̄·K · scale")
+        raise Misconception(tr("your gradient for Q misses the scale 1/√d_k: the scores were "
+                               "multiplied by it in forward, so their gradient is too — "
+                               "Q̄ = S̄·K · scale"))
     if i == 1:
         if _close(got, np.swapaxes(ds, -1, -2) @ q) and not _close(got, ref):
-            raise Misconception("your gradient for K misses the scale 1/√d_k — "
-                                "K̄ = S̄ᵀ·Q · scale")
+            raise Misconception(tr("your gradient for K misses the scale 1/√d_k — "
+                                   "K̄ = S̄ᵀ·Q · scale"))
         if ds.shape[-1] == ds.shape[-2] and _close(got, ds @ q * scale) and not _close(got, ref):
-            raise Misconception("your gradient for K uses S̄·Q: missing transpose? — "
-                                "K̄ = S̄ᵀ·Q · scale")
+            raise Misconception(tr("your gradient for K uses S̄·Q: missing transpose? — "
+                                   "K̄ = S̄ᵀ·Q · scale"))
 
 
 @task("07.3", title="attention backward: Q̄, K̄, V̄",
@@ -104,7 +108,7 @@ def _attention_explain(i, got, case, ref, up):
 def _(Attention):
     import torch
     sdpa = torch.nn.functional.scaled_dot_product_attention
-    kw = dict(output="attention output", names=["Q", "K", "V"],
+    kw = dict(output=tr("attention output"), names=["Q", "K", "V"],
               formulas=["Q̄ = S̄·K/√d_k, S̄ = A ⊙ (Ā − rowsum(Ā ⊙ A)), Ā = Ō·Vᵀ",
                         "K̄ = S̄ᵀ·Q/√d_k", "V̄ = Aᵀ·Ō"], explain=_attention_explain)
     square = lambda rng: [rng.standard_normal((2, 4, 9)) for _ in range(3)]   # n = m
@@ -146,25 +150,30 @@ def _(mha_backward):
         got = mha_backward(mg.tensor(x), {k: mg.tensor(a) for k, a in P.items()},
                            mg.tensor(o_bar), h)
         if got is None:
-            raise Misconception("mha_backward returned None — did you forget to return?")
+            raise Misconception(tr("mha_backward returned None — did you forget to return?"))
         if not isinstance(got, dict):
-            raise Misconception(f"mha_backward returned a {type(got).__name__}; return a dict "
-                                f"{{'x': …, 'W_q': …, …}} with the nine gradients")
+            raise Misconception(tr("mha_backward returned a {type}; return a dict {example} "
+                                   "with the nine gradients", type=type(got).__name__,
+                                   example="{'x': …, 'W_q': …, …}"))
         missing = [k for k in expected if k not in got]
         if missing:
-            raise Misconception(f"the dict mha_backward returned has no {', '.join(missing)}: "
-                                f"return all nine gradients (x and the eight parameters)")
+            raise Misconception(tr("the dict mha_backward returned has no {keys}: return all "
+                                   "nine gradients (x and the eight parameters)",
+                                   keys=", ".join(missing)))
+        formulas = _formulas()
         for k in ("W_out", "b_out", "W_v", "b_v", "W_q", "b_q", "W_k", "b_k", "x"):
             if k in ("W_v", "W_q", "W_k") and not _close(got[k], expected[k]):
                 _explain_merge(got[k], k, x, P, o_bar, h)
-            assert_close_or_explain(k, got[k], expected[k], formula=_FORMULAS[k])
+            assert_close_or_explain(k, got[k], expected[k], formula=formulas[k])
 
 
-_FORMULAS = {"W_out": "W̄_out = mergedᵀ·Ō", "b_out": "b̄_out = Σ_rows Ō",
-             "W_q": "W̄_q = xᵀ·Q̄_proj", "W_k": "W̄_k = xᵀ·K̄_proj", "W_v": "W̄_v = xᵀ·V̄_proj",
-             "b_q": "b̄_q = Σ_rows Q̄_proj", "b_k": "b̄_k = Σ_rows K̄_proj",
-             "b_v": "b̄_v = Σ_rows V̄_proj",
-             "x": "x̄ = Q̄_proj·W_qᵀ + K̄_proj·W_kᵀ + V̄_proj·W_vᵀ (three branches, summed)"}
+def _formulas():
+    """The rule of each of the nine gradients (looked up when a check runs)."""
+    return {"W_out": "W̄_out = mergedᵀ·Ō", "b_out": "b̄_out = Σ_rows Ō",
+            "W_q": "W̄_q = xᵀ·Q̄_proj", "W_k": "W̄_k = xᵀ·K̄_proj", "W_v": "W̄_v = xᵀ·V̄_proj",
+            "b_q": "b̄_q = Σ_rows Q̄_proj", "b_k": "b̄_k = Σ_rows K̄_proj",
+            "b_v": "b̄_v = Σ_rows V̄_proj",
+            "x": tr("x̄ = Q̄_proj·W_qᵀ + K̄_proj·W_kᵀ + V̄_proj·W_vᵀ (three branches, summed)")}
 
 
 def _explain_merge(got, key, x, P, o_bar, h):
@@ -182,9 +191,10 @@ def _explain_merge(got, key, x, P, o_bar, h):
     wrong_ctx_bar = merged_bar.reshape(h, n, d)                 # split without the transpose
     g, = torch.autograd.grad(context, Pt["W_" + key[-1]], wrong_ctx_bar)
     if n != h and _close(got, g.numpy()):
-        raise Misconception(f"your gradient for {key} comes from a merge undone with a bare "
-                            f"reshape: the backward of merge is a split, reshape(n, h, d) THEN "
-                            f"transpose(0, 1) — a reshape(h, n, d) alone mixes the tokens")
+        raise Misconception(tr("your gradient for {key} comes from a merge undone with a bare "
+                               "reshape: the backward of merge is a split, reshape(n, h, d) "
+                               "THEN transpose(0, 1) — a reshape(h, n, d) alone mixes the "
+                               "tokens", key=key))
 
 
 # --------------------------------------------------------------------------- wrong answers

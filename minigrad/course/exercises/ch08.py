@@ -8,6 +8,7 @@ tiled product of side T multiplies blocks of at most T×T, one per (i, j, t).
 """
 import numpy as np
 
+from ..lang import tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, explain_vjp_count,
                    gradcheck_or_explain, task)
 
@@ -80,14 +81,15 @@ def _plain_result(x):
 def _explain_untiled(log, tile, what):
     """Every recorded product must multiply blocks of at most tile × tile."""
     if not log:
-        raise Misconception(f"{what}: no block product was computed with @ — multiply the tiles "
-                            f"with A_it @ B_tj (a Python loop over single numbers is not a tiled "
-                            f"matmul, and is very slow)")
+        raise Misconception(tr("{what}: no block product was computed with @ — multiply the "
+                               "tiles with A_it @ B_tj (a Python loop over single numbers is "
+                               "not a tiled matmul, and is very slow)", what=what))
     for sa, sb in log:
         if max(sa + sb) > tile:
-            raise Misconception(f"{what}: you multiplied a {sa} array by a {sb} one, but with "
-                                f"T = {tile} every block is at most {tile}×{tile} — compute one "
-                                f"T×T tile of the result at a time, C_ij = Σ_t A_it·B_tj")
+            raise Misconception(tr("{what}: you multiplied a {a} array by a {b} one, but with "
+                                   "T = {tile} every block is at most {tile}×{tile} — compute "
+                                   "one T×T tile of the result at a time, C_ij = Σ_t A_it·B_tj",
+                                   what=what, a=sa, b=sb, tile=tile))
 
 
 def _explain_edges(name, got, expected, a, b, tile, formula):
@@ -102,13 +104,15 @@ def _explain_edges(name, got, expected, a, b, tile, formula):
     skipped = np.zeros((m, n))
     skipped[:mm, :nn] = a[:mm, :kk] @ b[:kk, :nn]
     if np.allclose(g, skipped, atol=1e-9) and not np.allclose(g, expected, atol=1e-9):
-        sizes = [f"{d} = {v} gives ⌈{v}/{tile}⌉ = {_ceil(v, tile)} tiles, not {v} // {tile} = "
-                 f"{v // tile}" for d, v in (("m", m), ("n", n), ("k", k)) if v % tile]
-        raise Misconception(f"your {name} leaves out the edge tiles: when a size is not a "
-                            f"multiple of T = {tile}, the last tile is smaller but still there "
-                            f"({'; '.join(sizes)}) — loop over range(-(-m // T)) "
-                            f"(math.ceil), and slice [i*T:(i+1)*T], which stops at the edge "
-                            f"by itself — {formula}")
+        sizes = [tr("{dim} = {v} gives ⌈{v}/{tile}⌉ = {tiles} tiles, not {v} // {tile} = "
+                    "{floor}", dim=d, v=v, tile=tile, tiles=_ceil(v, tile), floor=v // tile)
+                 for d, v in (("m", m), ("n", n), ("k", k)) if v % tile]
+        raise Misconception(tr("your {name} leaves out the edge tiles: when a size is not a "
+                               "multiple of T = {tile}, the last tile is smaller but still "
+                               "there ({sizes}) — loop over range(-(-m // T)) (math.ceil), and "
+                               "slice [i*T:(i+1)*T], which stops at the edge by itself — "
+                               "{formula}", name=name, tile=tile, sizes="; ".join(sizes),
+                               formula=formula))
 
 
 # --------------------------------------------------------------------------- 08.1
@@ -123,31 +127,33 @@ def _diagnose_block(block, m, i, j, tile, what):
     g = None if got is None else as_numpy(got)
     if g is not None and g.shape != expected.shape and g.shape == \
             m[i * tile:(i + 1) * tile - 1, j * tile:(j + 1) * tile - 1].shape:
-        raise Misconception(
-            f"{what} has shape {g.shape} but should be {expected.shape}: Python slices "
-            f"exclude their end, so rows i·T … (i+1)·T − 1 are m[i*T:(i+1)*T] (no − 1)")
+        raise Misconception(tr(
+            "{what} has shape {shape} but should be {expected}: Python slices exclude their "
+            "end, so rows i·T … (i+1)·T − 1 are m[i*T:(i+1)*T] (no − 1)", what=what,
+            shape=g.shape, expected=expected.shape))
     if g is not None and g.shape == expected.shape and (i or j) and \
             np.array_equal(g, m[i:i + expected.shape[0], j:j + expected.shape[1]]):
-        raise Misconception(
-            f"{what} should start at row i·T = {i * tile} and column j·T = {j * tile}: i and "
-            f"j count tiles, not rows and columns")
+        raise Misconception(tr(
+            "{what} should start at row i·T = {row} and column j·T = {col}: i and j count "
+            "tiles, not rows and columns", what=what, row=i * tile, col=j * tile))
     assert_close_or_explain(what, got, expected, kind=None,
-                            formula="rows i·T … (i+1)·T − 1 and columns j·T … (j+1)·T − 1, "
-                                    "cut at the bottom and right edges")
+                            formula=tr("rows i·T … (i+1)·T − 1 and columns j·T … (j+1)·T − 1, "
+                                       "cut at the bottom and right edges"))
 
 
 @task("08.1", title="One tile of a matrix",
       goal="Return tile (i, j) of side T of a matrix, smaller at the bottom and right edges",
       difficulty=1, minutes=5)
 def _block(block):
-    _diagnose_block(block, _NOTES_A, 0, 1, 2, "A₀₁ of the notes (= [[3, 4], [7, 8]])")
+    _diagnose_block(block, _NOTES_A, 0, 1, 2, tr("A₀₁ of the notes (= [[3, 4], [7, 8]])"))
     rng = np.random.default_rng(81)
     for shape, tile in (((7, 5), 3), ((6, 6), 2), ((5, 9), 4)):
         m = rng.standard_normal(shape)
         for i in range(_ceil(shape[0], tile)):
             for j in range(_ceil(shape[1], tile)):
                 _diagnose_block(block, m, i, j, tile,
-                                f"tile ({i}, {j}) of a {shape} matrix with T = {tile}")
+                                tr("tile ({i}, {j}) of a {shape} matrix with T = {tile}",
+                                   i=i, j=j, shape=shape, tile=tile))
 
 
 def _expected_products(m, k, n, tile):
@@ -159,27 +165,29 @@ def _expected_products(m, k, n, tile):
       difficulty=2, minutes=15)
 def _tiled_matmul(tiled_matmul):
     import torch
-    formula = "C_ij = Σ_t A_it·B_tj over ⌈m/T⌉ × ⌈n/T⌉ tiles of C"
+    formula = tr("C_ij = Σ_t A_it·B_tj over ⌈m/T⌉ × ⌈n/T⌉ tiles of C")
     got, log = _run_recording(tiled_matmul, *_recorded(_NOTES_A, _NOTES_B), 2)
-    assert_close_or_explain("C of the notes' example", _plain_result(got), _NOTES_A @ _NOTES_B,
-                            kind=None, formula=f"C₀₀ = A₀₀·B₀₀ + A₀₁·B₁₀ = {_NOTES_C00.tolist()}")
+    assert_close_or_explain(tr("C of the notes' example"), _plain_result(got),
+                            _NOTES_A @ _NOTES_B, kind=None,
+                            formula=f"C₀₀ = A₀₀·B₀₀ + A₀₁·B₁₀ = {_NOTES_C00.tolist()}")
     rng = np.random.default_rng(82)
     for sa, sb, tile in _SHAPES:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
         expected = (torch.tensor(a) @ torch.tensor(b)).numpy()
         got, log = _run_recording(tiled_matmul, *_recorded(a, b), tile)
         got = _plain_result(got)
-        _explain_edges(f"C for {sa}·{sb} with T = {tile}", got, expected, a, b, tile, formula)
-        assert_close_or_explain(f"C for {sa}·{sb} with T = {tile}", got, expected, kind=None,
-                                formula=formula)
+        what = tr("C for {a}·{b} with T = {tile}", a=sa, b=sb, tile=tile)
+        _explain_edges(what, got, expected, a, b, tile, formula)
+        assert_close_or_explain(what, got, expected, kind=None, formula=formula)
         _explain_untiled(log, tile, "tiled_matmul")
         done = sum(1 for x, y in log if np.prod(x) and np.prod(y))
         want = _expected_products(sa[0], sa[1], sb[1], tile)
         if done != want:
-            raise Misconception(
-                f"tiled_matmul computed {done} block products for {sa}·{sb} with T = {tile}, "
-                f"but there are ⌈m/T⌉·⌈n/T⌉·⌈k/T⌉ = {want}: one A_it·B_tj per tile (i, j) of C "
-                f"and per t — {formula}")
+            raise Misconception(tr(
+                "tiled_matmul computed {done} block products for {a}·{b} with T = {tile}, but "
+                "there are ⌈m/T⌉·⌈n/T⌉·⌈k/T⌉ = {want}: one A_it·B_tj per tile (i, j) of C and "
+                "per t — {formula}", done=done, a=sa, b=sb, tile=tile, want=want,
+                formula=formula))
 
 
 @task("08.3", title="The tiled backward",
@@ -197,22 +205,26 @@ def _tiled_backward(tiled_matmul_backward):
         (at @ bt).backward(torch.tensor(c_bar))
         out, log = _run_recording(tiled_matmul_backward, *_recorded(a, b, c_bar), tile)
         if out is None:
-            raise Misconception("tiled_matmul_backward returned None — did you forget to "
-                                "return (Ā, B̄)?")
+            raise Misconception(tr("tiled_matmul_backward returned None — did you forget to "
+                                   "return (Ā, B̄)?"))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise Misconception(f"tiled_matmul_backward must return the pair (Ā, B̄), not "
-                                f"{type(out).__name__}")
+            raise Misconception(tr("tiled_matmul_backward must return the pair (Ā, B̄), not "
+                                   "{type}", type=type(out).__name__))
         ga, gb = (_plain_result(g) for g in out)
         square = sa[0] == sa[1] == sb[1]        # there, C̄·B and A·C̄ have the right shape
         if square and ga is not None and np.shape(ga) == at.shape and \
                 np.allclose(as_numpy(ga), c_bar @ b, atol=1e-9):
-            raise Misconception(f"your gradient for A is C̄·B — missing transpose? {fa}: Ā has "
-                                f"A's shape (m×k), and only C̄ (m×n) times Bᵀ (n×k) gives it")
+            raise Misconception(tr("your gradient for A is C̄·B — missing transpose? {formula}: "
+                                   "Ā has A's shape (m×k), and only C̄ (m×n) times Bᵀ (n×k) "
+                                   "gives it", formula=fa))
         if square and gb is not None and np.shape(gb) == bt.shape and \
                 np.allclose(as_numpy(gb), a @ c_bar, atol=1e-9):
-            raise Misconception(f"your gradient for B is A·C̄ — missing transpose? {fb}")
-        _explain_edges("gradient for A", ga, at.grad.numpy(), c_bar, b.T, tile, fa)
-        _explain_edges("gradient for B", gb, bt.grad.numpy(), a.T, c_bar, tile, fb)
+            raise Misconception(tr("your gradient for B is A·C̄ — missing transpose? {formula}",
+                                   formula=fb))
+        _explain_edges(tr("gradient for {name}", name="A"), ga, at.grad.numpy(), c_bar, b.T,
+                       tile, fa)
+        _explain_edges(tr("gradient for {name}", name="B"), gb, bt.grad.numpy(), a.T, c_bar,
+                       tile, fb)
         assert_close_or_explain("A", ga, at.grad, formula=fa)
         assert_close_or_explain("B", gb, bt.grad, formula=fb)
         _explain_untiled(log, tile, "tiled_matmul_backward")
@@ -242,12 +254,13 @@ def _tiled_function(TiledMatMul):
         if log:
             _explain_untiled(log, tile, "TiledMatMul.forward")
         if not isinstance(y, mg.Tensor) or y.grad_fn is None:
-            raise Misconception("TiledMatMul.apply recorded no graph node — does forward "
-                                "return the product (an array or a tensor)?")
+            raise Misconception(tr("TiledMatMul.apply recorded no graph node — does forward "
+                                   "return the product (an array or a tensor)?"))
         at = torch.tensor(a, requires_grad=True)
         bt = torch.tensor(b, requires_grad=True)
         yt = at @ bt
-        assert_close_or_explain("C", y, yt, kind=None, formula="C = A·B, computed tile by tile")
+        assert_close_or_explain("C", y, yt, kind=None,
+                                formula=tr("C = A·B, computed tile by tile"))
         grads = TiledMatMul.backward(y.grad_fn, mg.tensor(up))
         grads = explain_vjp_count("TiledMatMul", grads, 3)
         ga_t, gb_t = torch.autograd.grad(yt, (at, bt), torch.tensor(up), create_graph=True)
@@ -257,18 +270,19 @@ def _tiled_function(TiledMatMul):
             if wrong is not None and g is not None and tuple(g.shape) == wrong.shape and \
                     np.allclose(as_numpy(g), wrong, atol=1e-9):
                 product = "C̄·B" if name == "A" else "A·C̄"
-                raise Misconception(f"your gradient for {name} is {product} — missing "
-                                    f"transpose? {formula}")
+                raise Misconception(tr("your gradient for {name} is {product} — missing "
+                                       "transpose? {formula}", name=name, product=product,
+                                       formula=formula))
         assert_close_or_explain("A", grads[0], ga_t, formula=fa)
         assert_close_or_explain("B", grads[1], gb_t, formula=fb)
         y = TiledMatMul.apply(am, bm, tile)
         ga, gb = mg.autograd.grad(y, (am, bm), mg.tensor(up), create_graph=True)
         if not (ga.requires_grad and gb.requires_grad):
-            raise Misconception(
+            raise Misconception(tr(
                 "with create_graph=True your Ā and B̄ carry no graph: backward computed them "
                 "outside minigrad (numpy, or .data). Write them with minigrad operations — "
                 "TiledMatMul.apply(grad, b.mT, ctx.tile) — so the backward is tiled too and "
-                "can be differentiated again")
+                "can be differentiated again"))
         # second derivatives: d/d(A, B) of Σ Ā⊙W_A + Σ B̄⊙W_B, against torch
         s = (ga * mg.tensor(w_a)).sum() + (gb * mg.tensor(w_b)).sum()
         st = (ga_t * torch.tensor(w_a)).sum() + (gb_t * torch.tensor(w_b)).sum()
@@ -277,7 +291,8 @@ def _tiled_function(TiledMatMul):
         for name, g, r in zip(("A", "B"), got, ref):
             assert_close_or_explain(name, np.zeros(r.shape) if g is None else g, r,
                                     kind="second derivative",
-                                    formula="the backward of Ā = C̄·Bᵀ is another tiled product")
+                                    formula=tr("the backward of Ā = C̄·Bᵀ is another tiled "
+                                               "product"))
     a, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
     gradcheck_or_explain(lambda x, z: TiledMatMul.apply(x, z, 2),
                          [mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)],

@@ -10,6 +10,7 @@ correction, a parameter rebound instead of updated in place.
 """
 import numpy as np
 
+from ..lang import tr
 from .core import Misconception, as_numpy, assert_close_or_explain, task
 
 __all__ = ["WRONG"]
@@ -86,32 +87,34 @@ def _train_step(train_step):
             before = _flat(model)
             loss = train_step(model, opt, _loss_fn(lib), lib.tensor(x), lib.tensor(y))
             if loss is None:
-                raise Misconception("train_step returned None — did you forget to return "
-                                    "loss.item()?")
+                raise Misconception(tr("train_step returned None — did you forget to return "
+                                       "loss.item()?"))
             if hasattr(loss, "detach"):
-                raise Misconception("train_step returned a tensor: return loss.item(), a plain "
-                                    "number (a tensor that stays in a list of losses keeps its "
-                                    "whole graph alive)")
+                raise Misconception(tr("train_step returned a tensor: return loss.item(), a "
+                                       "plain number (a tensor that stays in a list of losses "
+                                       "keeps its whole graph alive)"))
             after = _flat(model)
             if np.array_equal(before, after):
-                raise Misconception(
-                    f"step {k + 1} ({lib.__name__}): the parameters did not move — step() saw "
-                    f"no gradient. The order is optimizer.zero_grad(), loss.backward(), "
-                    f"optimizer.step(): a zero_grad() between backward() and step() erases "
-                    f"the gradients step() needs")
+                raise Misconception(tr(
+                    "step {step} ({lib}): the parameters did not move — step() saw no "
+                    "gradient. The order is optimizer.zero_grad(), loss.backward(), "
+                    "optimizer.step(): a zero_grad() between backward() and step() erases the "
+                    "gradients step() needs", step=k + 1, lib=lib.__name__))
             if k and np.allclose(after, accumulated[k], rtol=1e-10, atol=1e-12) and \
                     not np.allclose(after, good[k], rtol=1e-10, atol=1e-12):
-                raise Misconception(
-                    f"step {k + 1} ({lib.__name__}): you never cleared .grad: gradients from "
-                    f"earlier steps accumulate (backward adds into .grad) — call "
-                    f"optimizer.zero_grad() once per step, before loss.backward()")
-            assert_close_or_explain(f"loss of step {k + 1} ({lib.__name__})", float(loss),
+                raise Misconception(tr(
+                    "step {step} ({lib}): you never cleared .grad: gradients from earlier "
+                    "steps accumulate (backward adds into .grad) — call optimizer.zero_grad() "
+                    "once per step, before loss.backward()", step=k + 1, lib=lib.__name__))
+            assert_close_or_explain(tr("loss of step {step} ({lib})", step=k + 1,
+                                       lib=lib.__name__), float(loss),
                                     good_losses[k], kind=None,
-                                    formula="return loss_fn(model, x, y).item(), computed "
-                                            "before the update")
-            assert_close_or_explain(f"parameters after step {k + 1} ({lib.__name__})", after,
+                                    formula=tr("return loss_fn(model, x, y).item(), computed "
+                                               "before the update"))
+            assert_close_or_explain(tr("parameters after step {step} ({lib})", step=k + 1,
+                                       lib=lib.__name__), after,
                                     good[k], kind=None, rtol=1e-9, atol=1e-12,
-                                    formula="one step of SGD: θ ← θ − lr·∂L/∂θ")
+                                    formula=tr("one step of SGD: θ ← θ − lr·∂L/∂θ"))
 
 
 # --------------------------------------------------------------------------- 09.2
@@ -135,23 +138,24 @@ def _sgd_momentum(sgd_momentum_step):
             out = sgd_momentum_step(theta.copy(), g.copy(),
                                     None if buf is None else buf.copy(), lr, mu)
             if out is None:
-                raise Misconception("sgd_momentum_step returned None — did you forget to "
-                                    "return (theta, buf)?")
+                raise Misconception(tr("sgd_momentum_step returned None — did you forget to "
+                                       "return (theta, buf)?"))
             if not isinstance(out, tuple) or len(out) != 2:
-                raise Misconception("sgd_momentum_step must return the pair (theta, buf)")
+                raise Misconception(tr("sgd_momentum_step must return the pair (theta, buf)"))
             theta, buf = out
             damped_buf = mu * damped_buf + (1 - mu) * g
             damped_theta = damped_theta - lr * damped_buf
             if np.allclose(as_numpy(theta), damped_theta, atol=1e-12):
-                raise Misconception(
+                raise Misconception(tr(
                     "torch's momentum adds the whole gradient, buf ← μ·buf + g; with "
                     "(1 − μ)·g the buffer is an average (that is dampening), and every step "
-                    "is (1 − μ) times too small")
-            assert_close_or_explain(f"buf after step {t}", buf,
+                    "is (1 − μ) times too small"))
+            assert_close_or_explain(tr("{name} after step {step}", name="buf", step=t), buf,
                                     opt.state[p]["momentum_buffer"], kind=None,
-                                    formula="buf = g at the first step, then buf ← μ·buf + g")
-            assert_close_or_explain(f"θ after step {t}", theta, p, kind=None,
-                                    formula="θ ← θ − γ·buf")
+                                    formula=tr("buf = g at the first step, then buf ← μ·buf "
+                                               "+ g"))
+            assert_close_or_explain(tr("{name} after step {step}", name="θ", step=t), theta, p,
+                                    kind=None, formula="θ ← θ − γ·buf")
             theta, buf = as_numpy(theta), as_numpy(buf)
 
 
@@ -173,14 +177,20 @@ def _adamw_variant(theta, g, m, v, t, lr, betas, eps, wd, kind):
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-_ADAMW_MISTAKES = {
-    "no_bias": "did you forget the bias correction? m and v start at 0, so they are divided by "
-               "1 − β₁ᵗ and 1 − β₂ᵗ: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)",
-    "l2": "you added λθ to the gradient: that is Adam's L2 penalty. AdamW decouples the weight "
-          "decay and applies it to θ itself, θ ← θ − γλθ, before the Adam update",
-    "no_lr": "the weight decay is scaled by the learning rate too: θ ← θ − γλθ = θ·(1 − γλ), "
-             "not θ·(1 − λ)",
-}
+_ADAMW_MISTAKES = ("no_bias", "l2", "no_lr")
+
+
+def _adamw_mistake(kind):
+    """What is wrong with the AdamW variant ``kind`` (looked up when a check runs)."""
+    if kind == "no_bias":
+        return tr("did you forget the bias correction? m and v start at 0, so they are divided "
+                  "by 1 − β₁ᵗ and 1 − β₂ᵗ: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)")
+    if kind == "l2":
+        return tr("you added λθ to the gradient: that is Adam's L2 penalty. AdamW decouples the "
+                  "weight decay and applies it to θ itself, θ ← θ − γλθ, before the Adam "
+                  "update")
+    return tr("the weight decay is scaled by the learning rate too: θ ← θ − γλθ = θ·(1 − γλ), "
+              "not θ·(1 − λ)")
 
 
 @task("09.3", title="AdamW, one step by hand",
@@ -204,23 +214,25 @@ def _adamw_step(adamw_step):
             out = adamw_step(theta.copy(), g.copy(), m.copy(), v.copy(), t, lr=lr, betas=betas,
                              eps=eps, weight_decay=wd)
             if out is None:
-                raise Misconception("adamw_step returned None — did you forget to return "
-                                    "(theta, m, v)?")
+                raise Misconception(tr("adamw_step returned None — did you forget to return "
+                                       "(theta, m, v)?"))
             if not isinstance(out, tuple) or len(out) != 3:
-                raise Misconception("adamw_step must return the triple (theta, m, v)")
+                raise Misconception(tr("adamw_step must return the triple (theta, m, v)"))
             theta, m, v = out
             for kind, state in variants.items():
                 variants[kind] = _adamw_variant(*state[:1], g, *state[1:], t, lr, betas, eps,
                                                 wd, kind)
                 if np.allclose(as_numpy(theta), variants[kind][0], rtol=1e-10, atol=1e-13):
-                    raise Misconception(f"step {t}: {_ADAMW_MISTAKES[kind]}")
+                    raise Misconception(tr("step {step}: {mistake}", step=t,
+                                           mistake=_adamw_mistake(kind)))
             st = opt.state[p]
-            assert_close_or_explain(f"m after step {t}", m, st["exp_avg"], kind=None,
-                                    formula="m ← β₁·m + (1 − β₁)·g")
-            assert_close_or_explain(f"v after step {t}", v, st["exp_avg_sq"], kind=None,
-                                    formula="v ← β₂·v + (1 − β₂)·g² (elementwise)")
-            assert_close_or_explain(f"θ after step {t}", theta, p, kind=None,
-                                    formula="θ ← θ(1 − γλ) − γ·m̂/(√v̂ + ε)")
+            assert_close_or_explain(tr("{name} after step {step}", name="m", step=t), m,
+                                    st["exp_avg"], kind=None, formula="m ← β₁·m + (1 − β₁)·g")
+            assert_close_or_explain(tr("{name} after step {step}", name="v", step=t), v,
+                                    st["exp_avg_sq"], kind=None,
+                                    formula=tr("v ← β₂·v + (1 − β₂)·g² (elementwise)"))
+            assert_close_or_explain(tr("{name} after step {step}", name="θ", step=t), theta, p,
+                                    kind=None, formula="θ ← θ(1 − γλ) − γ·m̂/(√v̂ + ε)")
             theta, m, v = as_numpy(theta), as_numpy(m), as_numpy(v)
 
 
@@ -245,27 +257,28 @@ def _adamw_class(AdamW):
             o.zero_grad()
             if lib is mg and any(p.grad is not None and np.any(as_numpy(p.grad))
                                  for p in mine.parameters()):
-                raise Misconception("zero_grad() left the gradients of the previous step in "
-                                    ".grad: set every parameter's .grad to None (backward "
-                                    "adds into .grad, it does not overwrite it)")
+                raise Misconception(tr("zero_grad() left the gradients of the previous step "
+                                       "in .grad: set every parameter's .grad to None "
+                                       "(backward adds into .grad, it does not overwrite it)"))
             loss.backward()
             before = _flat(model)
             o.step()
         after = _flat(mine)
         if np.array_equal(before, after):
-            raise Misconception(
-                f"step {k + 1}: step() did not change the parameters the model holds. "
-                f"`p = new_value` only rebinds a local name; write into the parameter itself, "
-                f"p.data[...] = new_value (the optimizer holds the model's own Parameter "
-                f"objects)")
+            raise Misconception(tr(
+                "step {step}: step() did not change the parameters the model holds. "
+                "`p = new_value` only rebinds a local name; write into the parameter itself, "
+                "p.data[...] = new_value (the optimizer holds the model's own Parameter "
+                "objects)", step=k + 1))
         for (name, p), pt in zip(mine.named_parameters(), ref.parameters()):
-            assert_close_or_explain(f"{name} after step {k + 1}", p, pt, kind=None,
-                                    rtol=1e-9, atol=1e-12,
-                                    formula="every parameter gets its own m, v and step count t")
-        assert_close_or_explain("unused parameter (its .grad stays None)", unused, unused_t,
+            assert_close_or_explain(tr("{name} after step {step}", name=name, step=k + 1), p,
+                                    pt, kind=None, rtol=1e-9, atol=1e-12,
+                                    formula=tr("every parameter gets its own m, v and step "
+                                               "count t"))
+        assert_close_or_explain(tr("unused parameter (its .grad stays None)"), unused, unused_t,
                                 kind=None,
-                                formula="a parameter whose .grad is None is skipped: no "
-                                        "gradient, no update (not even the weight decay)")
+                                formula=tr("a parameter whose .grad is None is skipped: no "
+                                           "gradient, no update (not even the weight decay)"))
 
 
 # --------------------------------------------------------------------------- wrong answers

@@ -13,6 +13,7 @@ import weakref
 
 import numpy as np
 
+from ..lang import tr
 from ..memory import _buffer, saved_arrays, total_saved_bytes
 from .core import (Misconception, as_numpy, assert_close_or_explain, check_function_vjp,
                    task)
@@ -67,29 +68,33 @@ def _activation_bytes(activation_bytes):
         measured = total_saved_bytes(loss, exclude=ws)
         item = np.dtype(dtype).itemsize
         got = activation_bytes(n_layers, batch, width, item)
-        case = f"L = {n_layers}, batch {batch}, width {width}, {item}-byte numbers"
+        case = tr("L = {L}, batch {batch}, width {width}, {item}-byte numbers", L=n_layers,
+                  batch=batch, width=width, item=item)
         if got is None:
-            raise Misconception("activation_bytes returned None — did you forget to return?")
+            raise Misconception(tr("activation_bytes returned None — did you forget to "
+                                   "return?"))
         a = batch * width * item
         mistakes = {
-            (2 * n_layers + 1) * a: "you counted each ReLU output twice: ReluBackward saves "
-                                    "it, and the next MatMulBackward saves the same buffer as "
-                                    "its input — one buffer, kept once",
-            n_layers * a: "you left out the input x: the first MatMulBackward keeps it too",
+            (2 * n_layers + 1) * a: tr("you counted each ReLU output twice: ReluBackward saves "
+                                       "it, and the next MatMulBackward saves the same buffer "
+                                       "as its input — one buffer, kept once"),
+            n_layers * a: tr("you left out the input x: the first MatMulBackward keeps it too"),
             (n_layers + 1) * a + n_layers * width * width * item:
-                "you counted the weights: they live on as parameters whether or not a graph "
-                "saved them, so only the activations are the graph's cost",
-            (n_layers + 1) * batch * width: "that is a count of numbers: bytes are numbers × "
-                                            "itemsize",
+                tr("you counted the weights: they live on as parameters whether or not a graph "
+                   "saved them, so only the activations are the graph's cost"),
+            (n_layers + 1) * batch * width: tr("that is a count of numbers: bytes are numbers "
+                                               "× itemsize"),
         }
         for wrong, why in mistakes.items():
             if wrong != measured and np.isclose(float(got), wrong):
-                raise Misconception(f"{case}: you said {int(got)} bytes, the graph keeps "
-                                    f"{measured} — {why}")
-        assert_close_or_explain(f"answer for {case}", float(got), float(measured), kind=None,
-                                formula="count the distinct activation buffers the nodes "
-                                        "save (x and the L ReLU outputs) × batch × width × "
-                                        "itemsize")
+                raise Misconception(tr("{case}: you said {got} bytes, the graph keeps "
+                                       "{measured} — {why}", case=case, got=int(got),
+                                       measured=measured, why=why))
+        assert_close_or_explain(tr("answer for {case}", case=case), float(got),
+                                float(measured), kind=None,
+                                formula=tr("count the distinct activation buffers the nodes "
+                                           "save (x and the L ReLU outputs) × batch × width × "
+                                           "itemsize"))
 
 
 # --------------------------------------------------------------------------- 10.2
@@ -119,11 +124,11 @@ def _linear_tanh(LinearTanh):
     if have > need:
         extra = [a.shape for a in kept.values()
                  if not any(a is _buffer(t.data) for t in (x, w, y))]
-        raise Misconception(
-            f"your node keeps {have} bytes, but x, W and y ({need} bytes) are all its VJP "
-            f"reads: z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. "
-            f"Besides them it keeps array(s) of shape {extra} — each saved array stays alive "
-            f"until backward runs")
+        raise Misconception(tr(
+            "your node keeps {have} bytes, but x, W and y ({need} bytes) are all its VJP "
+            "reads: z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. "
+            "Besides them it keeps array(s) of shape {extra} — each saved array stays alive "
+            "until backward runs", have=have, need=need, extra=extra))
 
 
 # --------------------------------------------------------------------------- 10.3
@@ -174,28 +179,28 @@ def _checkpoint(Checkpoint):
         args = (x, s) if two_inputs else (x,)
         out = Checkpoint.apply(seg, *args)
         if not isinstance(out, mg.Tensor) or out.grad_fn is None:
-            raise Misconception("Checkpoint.apply recorded no graph node — does forward "
-                                "return fn(*args)?")
+            raise Misconception(tr("Checkpoint.apply recorded no graph node — does forward "
+                                   "return fn(*args)?"))
         gc.collect()
         alive = [r() for r in seg.inside[0] if r() is not None] if seg.inside else []
         if alive:
-            raise Misconception(
-                f"after the forward pass {len(alive)} activation(s) inside the segment "
-                f"(shapes {[tuple(t.shape) for t in alive]}) are still alive: your node is "
-                f"saving the activations anyway. Keep only the inputs "
-                f"(ctx.save_for_backward(*args)) and run fn again in backward")
+            raise Misconception(tr(
+                "after the forward pass {n} activation(s) inside the segment (shapes "
+                "{shapes}) are still alive: your node is saving the activations anyway. Keep "
+                "only the inputs (ctx.save_for_backward(*args)) and run fn again in backward",
+                n=len(alive), shapes=[tuple(t.shape) for t in alive]))
         kept = _kept(out.grad_fn)
         have = sum(a.nbytes for a in kept.values())
         inputs = sum(a.data.nbytes for a in args)
         if have > inputs:
-            raise Misconception(
-                f"your Checkpoint node keeps {have} bytes but its inputs take {inputs}: a "
-                f"checkpoint keeps the segment's inputs and nothing else (the saved bytes "
-                f"are the whole point)")
+            raise Misconception(tr(
+                "your Checkpoint node keeps {have} bytes but its inputs take {inputs}: a "
+                "checkpoint keeps the segment's inputs and nothing else (the saved bytes are "
+                "the whole point)", have=have, inputs=inputs))
         ts = [torch.tensor(a, requires_grad=True) for a in (xs, ss, w1s, w2s)]
         ref_out = _torch_segment(ts[0], ts[2], ts[3], ts[1] if two_inputs else None)
-        assert_close_or_explain("output", out, ref_out, kind=None,
-                                formula="forward returns fn(*args)")
+        assert_close_or_explain(tr("output"), out, ref_out, kind=None,
+                                formula=tr("forward returns fn(*args)"))
         ref_out.backward(torch.tensor(up))
         try:
             out.backward(mg.tensor(up))
@@ -204,32 +209,33 @@ def _checkpoint(Checkpoint):
                 _no_enable_grad()
             raise
         if len(seg.grad_modes) < 2:
-            raise Misconception("backward never ran fn again: a checkpoint recomputes the "
-                                "segment from its saved inputs, under mg.enable_grad(), and "
-                                "backpropagates through that fresh graph")
+            raise Misconception(tr("backward never ran fn again: a checkpoint recomputes the "
+                                   "segment from its saved inputs, under mg.enable_grad(), and "
+                                   "backpropagates through that fresh graph"))
         if not seg.grad_modes[1]:
             _no_enable_grad()
         if len(seg.grad_modes) > 2:
-            raise Misconception(f"fn ran {len(seg.grad_modes)} times for one forward and one "
-                                f"backward: it should run twice (once in forward, once to "
-                                f"recompute)")
-        leaves = [("x", x, ts[0]), ("W₁ (a parameter inside)", w1, ts[2]),
-                  ("W₂ (a parameter inside)", w2, ts[3])]
+            raise Misconception(tr("fn ran {n} times for one forward and one backward: it "
+                                   "should run twice (once in forward, once to recompute)",
+                                   n=len(seg.grad_modes)))
+        leaves = [("x", x, ts[0]),
+                  (tr("{name} (a parameter inside)", name="W₁"), w1, ts[2]),
+                  (tr("{name} (a parameter inside)", name="W₂"), w2, ts[3])]
         if two_inputs and s_requires_grad:
             leaves.append(("s", s, ts[1]))
         for name, mine, ref in leaves:
             assert_close_or_explain(name, mine.grad, ref.grad,
-                                    formula="the gradient of the recomputed segment: "
-                                            "autograd.backward(out, grad) fills the inside "
-                                            "parameters' .grad, the inputs' gradients are "
-                                            "returned")
+                                    formula=tr("the gradient of the recomputed segment: "
+                                               "autograd.backward(out, grad) fills the inside "
+                                               "parameters' .grad, the inputs' gradients are "
+                                               "returned"))
 
 
 def _no_enable_grad():
-    raise Misconception(
+    raise Misconception(tr(
         "recomputing without enable_grad: backward runs with the graph off (as under "
         "no_grad), so fn recomputed there records nothing and there is nothing to "
-        "backpropagate — wrap the recomputation in `with mg.enable_grad():`")
+        "backpropagate — wrap the recomputation in `with mg.enable_grad():`"))
 
 
 # --------------------------------------------------------------------------- wrong answers

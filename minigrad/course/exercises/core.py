@@ -41,6 +41,14 @@ Conventions every chapter module follows:
   inside a function or method body, and only check cells call the learner's code, so the
   generated exercise notebook (where each block is ``raise NotImplementedError(...)``) runs
   to the end, every check printing "not implemented yet";
+- every word a learner reads goes through :func:`~minigrad.course.lang.tr`, called when the
+  message is built (never at import: the notebook may switch language after importing):
+  one key per message, a string literal with named fields,
+  ``Misconception(tr("{what} is None — did you forget to return?", what=what))``; a message
+  built from fragments gets one key per fragment; ``check`` prints ``tr("Task {id}")`` and
+  ``tr(task.title)``, the titles and goals staying plain strings in ``@task(...)``. A text
+  the language's table lacks raises ``MissingTranslation`` out of ``check`` (it is not the
+  learner's mistake). The ``WRONG`` fragments are English: the tests run in English;
 - checkers are deterministic (seeded ``np.random.default_rng``), run the learner's code on
   several random float64 cases with random upstream gradients, and compare with
   ``torch.autograd`` and with finite differences (:func:`gradcheck_or_explain`).
@@ -49,6 +57,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..lang import MissingTranslation, tr
 
 __all__ = ["Task", "TASKS", "task", "Misconception", "check", "evaluate", "Result",
            "assert_close_or_explain", "as_numpy", "explain_vjp_count", "function_vjp",
@@ -121,7 +131,7 @@ class Result:
     def line(self):
         """The line ``check`` prints."""
         mark = {"pass": "✓", "fail": "✗", "todo": "…"}[self.status]
-        return f"{mark} Task {self.task_id}: {self.message}"
+        return f"{mark} {tr('Task {id}', id=self.task_id)}: {self.message}"
 
 
 def evaluate(task_id, *learner_objects):
@@ -135,15 +145,19 @@ def evaluate(task_id, *learner_objects):
             t.checker(*learner_objects)
     except Misconception as e:
         return Result(task_id, "fail", str(e))
+    except MissingTranslation:                # the course's table lacks a text: not the learner's
+        raise
     except NotImplementedError:
-        return Result(task_id, "todo", "not implemented yet")
+        return Result(task_id, "todo", tr("not implemented yet"))
     except RecursionError:
-        return Result(task_id, "fail", "your code raised RecursionError: maximum recursion depth "
-                                       "exceeded — a deep graph needs a loop, not recursion")
+        return Result(task_id, "fail", tr("your code raised RecursionError: maximum recursion "
+                                          "depth exceeded — a deep graph needs a loop, not "
+                                          "recursion"))
     except Exception as e:                                   # the learner's code failed
         msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        return Result(task_id, "fail", f"your code raised {type(e).__name__}: {msg}".rstrip(": "))
-    return Result(task_id, "pass", t.title)
+        return Result(task_id, "fail", tr("your code raised {error}: {message}",
+                                          error=type(e).__name__, message=msg).rstrip(": "))
+    return Result(task_id, "pass", tr(t.title))
 
 
 class Passed(int):
@@ -198,22 +212,22 @@ def _factor(got, expected):
 def _factor_words(r, batch):
     """Name an exact factor: a sign, a batch size, a reused tensor's 2."""
     if abs(r) < 1e-12:
-        return "is all zeros — did the gradient reach this variable at all?"
+        return tr("is all zeros — did the gradient reach this variable at all?")
     if math.isclose(r, -1.0, rel_tol=1e-6):
-        return "has the wrong sign (it is −1× the right value)"
+        return tr("has the wrong sign (it is −1× the right value)")
     if batch and math.isclose(r, batch, rel_tol=1e-6):
-        return (f"is exactly {batch}× the right value: {batch} is the batch size — was a mean "
-                f"taken in the forward pass (divide by N in the backward)?")
+        return tr("is exactly {batch}× the right value: {batch} is the batch size — was a mean "
+                  "taken in the forward pass (divide by N in the backward)?", batch=batch)
     if batch and math.isclose(r, 1.0 / batch, rel_tol=1e-6):
-        return (f"is exactly 1/{batch} of the right value: {batch} is the batch size — did you "
-                f"divide by N where the forward pass took a sum?")
+        return tr("is exactly 1/{batch} of the right value: {batch} is the batch size — did "
+                  "you divide by N where the forward pass took a sum?", batch=batch)
     if math.isclose(r, 2.0, rel_tol=1e-6):
-        return ("is exactly 2× the right value — a tensor used twice must receive each use's "
-                "contribution once: did you count one contribution twice?")
+        return tr("is exactly 2× the right value — a tensor used twice must receive each use's "
+                  "contribution once: did you count one contribution twice?")
     if math.isclose(r, 0.5, rel_tol=1e-6):
-        return ("is exactly half the right value — a tensor used twice (b = a + a) must "
-                "accumulate both contributions: use += instead of =")
-    return f"is exactly {r:.4g}× the right value"
+        return tr("is exactly half the right value — a tensor used twice (b = a + a) must "
+                  "accumulate both contributions: use += instead of =")
+    return tr("is exactly {r:.4g}× the right value", r=r)
 
 
 def _sums_to(big, shape):
@@ -226,6 +240,22 @@ def _sums_to(big, shape):
     return all(n == 1 or n == m for n, m in zip(shape, big[lead:]))
 
 
+def _what(kind, name):
+    """"your gradient for W", "your value for c", "your W" (``kind`` None), … in the current
+    language: each ``kind`` a checker uses is its own text."""
+    if kind is None:
+        return tr("your {name}", name=name)
+    texts = {"gradient": lambda: tr("your gradient for {name}", name=name),
+             "value": lambda: tr("your value for {name}", name=name),
+             "output": lambda: tr("your output for {name}", name=name),
+             "result": lambda: tr("your result for {name}", name=name),
+             "second derivative": lambda: tr("your second derivative for {name}", name=name)}
+    if kind not in texts:
+        raise ValueError(f"assert_close_or_explain: kind must be one of {sorted(texts)} or "
+                         f"None, not {kind!r}.")
+    return texts[kind]()
+
+
 def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, atol=1e-9,
                             kind="gradient", batch=None, unstable_hint=None):
     """Raise :class:`Misconception` with the likely mistake when ``got`` is not ``expected``.
@@ -235,56 +265,67 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
         got: what the learner's code returned (a minigrad/torch tensor, an array, a number).
         expected: the reference (from torch.autograd, or computed here).
         formula: the rule, appended to shape and value messages ("∂L/∂W = Xᵀ·∂L/∂Y").
-        kind: "gradient" → "your gradient for W ..."; another word (e.g. "output", "value")
-            → "your output for W ..."; None → "your W ...".
+        kind: "gradient" → "your gradient for W ..."; likewise "value", "output", "result"
+            and "second derivative" ("your value for W ..."); None → "your W ...".
         batch: the batch size, so a result off by exactly that factor is named as such.
         unstable_hint: the advice for a NaN/inf where the reference is finite.
+
+    ``name``, ``formula`` and ``unstable_hint`` are printed as they are: a caller passes them
+    through ``tr`` when they hold words ("x at the bottom of a chain"), not when they are
+    pure math ("b̄ += c̄").
 
     The diagnoses, in order: None (forgot to return), not a tensor, wrong dtype, wrong shape
     (transposed? broadcast dimensions not summed? summed too much?), NaN/inf (unstable),
     values off by an exact factor (sign, 2× of a reused tensor, batch size), a transpose of
     the right matrix, and otherwise the worst element with both values.
     """
-    what = f"your {kind} for {name}" if kind else f"your {name}"
+    what = _what(kind, name)
     rule = f" — {formula}" if formula else ""
     if got is None:
-        raise Misconception(f"{what} is None — did you forget to return?")
+        raise Misconception(tr("{what} is None — did you forget to return?", what=what))
     if isinstance(got, (tuple, list)):
-        raise Misconception(f"{what} is a {type(got).__name__}, not a tensor — return the "
-                            f"tensor itself")
+        raise Misconception(tr("{what} is a {type}, not a tensor — return the tensor itself",
+                               what=what, type=type(got).__name__))
     if not (_is_tensor(got) or isinstance(got, (np.ndarray, np.generic, int, float))):
-        raise Misconception(f"{what} is a {type(got).__name__}, not a tensor")
+        raise Misconception(tr("{what} is a {type}, not a tensor", what=what,
+                               type=type(got).__name__))
     exp = np.asarray(as_numpy(expected))
     g = as_numpy(got)
     if g.dtype.kind in "biu" and exp.dtype.kind == "f":
-        raise Misconception(f"{what} has the integer dtype {g.dtype}; it must be floating "
-                            f"point ({exp.dtype})")
+        raise Misconception(tr("{what} has the integer dtype {dtype}; it must be floating "
+                               "point ({expected})", what=what, dtype=g.dtype,
+                               expected=exp.dtype))
     if exp.dtype == np.float64 and g.dtype not in (np.float64,) and g.dtype.kind == "f":
-        raise Misconception(f"{what} has dtype {g.dtype} but float64 was expected — did a "
-                            f"tensor get created without dtype (the default is float32)?")
+        raise Misconception(tr("{what} has dtype {dtype} but float64 was expected — did a "
+                               "tensor get created without dtype (the default is float32)?",
+                               what=what, dtype=g.dtype))
     gs, es = tuple(g.shape), tuple(exp.shape)
     if gs != es:
-        head = f"{what} has shape {gs} but {name} is {es}"
+        head = tr("{what} has shape {shape} but {name} is {expected}", what=what, shape=gs,
+                  name=name, expected=es)
         if len(es) >= 2 and (gs == es[::-1] or gs == es[:-2] + es[-1:] + es[-2:-1]):
-            raise Misconception(f"{head} — missing transpose?{rule}")
+            raise Misconception(tr("{head} — missing transpose?", head=head) + rule)
         if math.prod(gs) == math.prod(es) and g.size and \
                 np.allclose(g.astype(np.float64).reshape(es), exp.astype(np.float64),
                             rtol=rtol, atol=atol):
-            raise Misconception(f"{head} — the values are right but the shape is not: keep "
-                                f"the summed dimensions (keepdim=True) or reshape to {es}{rule}")
+            raise Misconception(tr("{head} — the values are right but the shape is not: keep "
+                                   "the summed dimensions (keepdim=True) or reshape to "
+                                   "{shape}", head=head, shape=es) + rule)
         if _sums_to(gs, es):
-            raise Misconception(f"{head} — did you sum over the broadcast (batch) "
-                                f"dimensions?{rule}")
+            raise Misconception(tr("{head} — did you sum over the broadcast (batch) "
+                                   "dimensions?", head=head) + rule)
         if math.prod(gs) < math.prod(es) and _sums_to(es, gs):
-            raise Misconception(f"{head} — summed over too many dimensions? a gradient "
-                                f"always has its variable's shape{rule}")
-        raise Misconception(f"{head} — a gradient always has its variable's shape{rule}")
+            raise Misconception(tr("{head} — summed over too many dimensions? a gradient "
+                                   "always has its variable's shape", head=head) + rule)
+        raise Misconception(tr("{head} — a gradient always has its variable's shape",
+                               head=head) + rule)
     g64, e64 = g.astype(np.float64), exp.astype(np.float64)
     bad_special = ~np.isfinite(g64) & np.isfinite(e64)
     if bad_special.any():
-        hint = unstable_hint or "unstable: subtract the max before exp"
+        hint = unstable_hint or tr("unstable: subtract the max before exp")
         kinds = "NaN" if np.isnan(g64[bad_special]).any() else "inf"
-        raise Misconception(f"{what} contains {kinds} where the right value is finite — {hint}")
+        raise Misconception(tr("{what} contains {values} where the right value is finite — "
+                               "{hint}", what=what, values=kinds, hint=hint))
     ok = np.isclose(g64, e64, rtol=rtol, atol=atol) | (~np.isfinite(e64) & (g64 == e64))
     if ok.all():
         return
@@ -294,27 +335,34 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
         raise Misconception(f"{what} {_factor_words(r, batch)}{rule}")
     if e64.ndim == 2 and es[0] == es[1] and es[0] > 1 and \
             np.allclose(g64, e64.T, rtol=rtol, atol=atol):
-        raise Misconception(f"{what} is the transpose of the right value — missing "
-                            f"transpose?{rule}")
+        raise Misconception(tr("{what} is the transpose of the right value — missing "
+                               "transpose?", what=what) + rule)
     with np.errstate(invalid="ignore"):
         excess = np.where(ok, -np.inf, np.abs(g64 - e64))
     j = int(np.argmax(excess))
     idx = tuple(int(i) for i in np.unravel_index(j, es)) if es else ()
-    where = f" at index {idx}" if es else ""
-    raise Misconception(f"{what} is wrong{where}: yours {g64.flat[j]:.6g}, expected "
-                        f"{e64.flat[j]:.6g} ({int((~ok).sum())} of {ok.size} element(s) "
-                        f"differ){rule}")
+    values = dict(yours=g64.flat[j], expected=e64.flat[j], bad=int((~ok).sum()), n=ok.size)
+    if es:
+        text = tr("{what} is wrong at index {index}: yours {yours:.6g}, expected "
+                  "{expected:.6g} ({bad} of {n} element(s) differ)", what=what, index=idx,
+                  **values)
+    else:
+        text = tr("{what} is wrong: yours {yours:.6g}, expected {expected:.6g} ({bad} of {n} "
+                  "element(s) differ)", what=what, **values)
+    raise Misconception(text + rule)
 
 
 def explain_vjp_count(fn_name, grads, n_args):
     """``backward`` must return one gradient per forward argument: say so when it does not."""
     if grads is None:
-        raise Misconception(f"{fn_name}.backward returned None — did you forget to return?")
+        raise Misconception(tr("{fn}.backward returned None — did you forget to return?",
+                               fn=fn_name))
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != n_args:
-        raise Misconception(f"{fn_name}.backward returned {len(grads)} gradient(s) but forward "
-                            f"took {n_args} argument(s) — return one per forward argument "
-                            f"(None for a non-tensor one)")
+        raise Misconception(tr("{fn}.backward returned {n} gradient(s) but forward took "
+                               "{n_args} argument(s) — return one per forward argument (None "
+                               "for a non-tensor one)", fn=fn_name, n=len(grads),
+                               n_args=n_args))
     return grads
 
 
@@ -324,8 +372,8 @@ def function_vjp(Fn, inputs, upstream):
     engine). Returns ``(output, grads)`` with grads a tuple, one entry per input."""
     out = Fn.apply(*inputs)
     if out.grad_fn is None:
-        raise Misconception(f"{Fn.__name__}.apply recorded no graph node — does forward "
-                            f"return a tensor?")
+        raise Misconception(tr("{fn}.apply recorded no graph node — does forward return a "
+                               "tensor?", fn=Fn.__name__))
     grads = Fn.backward(out.grad_fn, upstream)
     grads = explain_vjp_count(Fn.__name__, grads, len(inputs))
     return out, grads
@@ -365,7 +413,8 @@ def gradcheck_or_explain(fn, inputs, what):
         gradcheck(fn, tuple(inputs))
     except GradcheckError as e:
         first = str(e).strip().splitlines()[0]
-        raise Misconception(f"{what} disagrees with finite differences: {first}") from None
+        raise Misconception(tr("{what} disagrees with finite differences: {error}",
+                               what=what, error=first)) from None
 
 
 def check_function_vjp(Fn, torch_fn, make_inputs, *, names, formulas, cases=3, seed=0,
@@ -396,8 +445,8 @@ def check_function_vjp(Fn, torch_fn, make_inputs, *, names, formulas, cases=3, s
         out = Fn.apply(*xs)
         up = rng.standard_normal(out.shape)
         y_ref, g_ref = torch_vjp(torch_fn, arrays, up)
-        assert_close_or_explain(f"{Fn.__name__}'s output", out, y_ref, kind=None,
-                                formula="the forward pass is given: keep it as it is")
+        assert_close_or_explain(tr("{fn}'s output", fn=Fn.__name__), out, y_ref, kind=None,
+                                formula=tr("the forward pass is given: keep it as it is"))
         _, grads = function_vjp(Fn, xs, mg.tensor(up))
         if diagnose is not None:
             diagnose(arrays, up, grads)

@@ -13,7 +13,10 @@ import pathlib
 import re
 import sys
 
-LINE = re.compile(r"^(✓|✗|…) Task (\d\d\.\d+): (.*)$")
+from ..lang import LANGUAGES, tr
+
+# "✓ Task 01.2: …" — the word "Task" is the notebook's language's ("Sarcina", "任务", …)
+LINE = re.compile(r"^(✓|✗|…) [^\d:]*?(\d\d\.\d+): (.*)$")
 
 
 def run_notebook(path, timeout=600):
@@ -59,6 +62,7 @@ def grade(path, *, out=print):
     """Run and score one notebook; return (points, total)."""
     from . import tasks_of_chapter
     path = pathlib.Path(path)
+    lang = path.parent.name if path.parent.name in LANGUAGES else "en"
     nb = run_notebook(path)
     results = {}
     for mark, tid, msg in check_lines(nb):
@@ -69,12 +73,12 @@ def grade(path, *, out=print):
     points = 0
     out(f"{path.name}")
     for tid in ids:
-        mark, msg = results.get(tid, ("·", "not run"))
+        mark, msg = results.get(tid, ("·", tr("not run", lang)))
         points += mark == "✓"
         out(f"  {mark} {tid}  {msg}")
     for i, err in cell_errors(nb):
-        out(f"  ! cell {i} raised {err}")
-    out(f"score: {points}/{len(ids)}")
+        out("  ! " + tr("cell {i} raised {error}", lang, i=i, error=err))
+    out(tr("score: {points}/{total}", lang, points=points, total=len(ids)))
     return points, len(ids)
 
 

@@ -30,6 +30,17 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADING = re.compile(r"^##\s+\S+\s+(\d\d\.\d+)\s+[—-]+\s+(.+?)\s*$", re.MULTILINE)
 
 
+def heading(task, lang="en"):
+    """The markdown heading of ``task`` in ``lang``: ``## Task 01.2 — <title>``."""
+    return f"## {tr('Task {id}', lang, id=task.id)} — {tr(task.title, lang)}"
+
+
+def goal_line(task, lang="en"):
+    """The line under a task's heading: its goal, difficulty and time, in ``lang``."""
+    return tr("**Goal:** {goal}  ·  **Difficulty:** {stars}  ·  **Time:** ~{minutes} min",
+              lang, goal=tr(task.goal, lang), stars=task.stars, minutes=task.minutes)
+
+
 def strip_solutions(source, task_id, title, where="cell", lang="en"):
     """``source`` with each BEGIN/END SOLUTION block replaced by a ``raise``."""
     out, inside, indent = [], False, ""

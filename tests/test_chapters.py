@@ -98,3 +98,13 @@ def test_markdown_has_no_control_characters(path):
         if cell["cell_type"] == "markdown":
             bad = [ch for ch in "".join(cell["source"]) if ord(ch) < 32 and ch != "\n"]
             assert not bad, f"{path.name}: markdown cell {i} contains {bad[:3]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.stem}")
+def test_no_widget_state_is_stored(path):
+    """A notebook executed with widget state stored makes the book load the widgets'
+    JavaScript from the internet; the book shows each widget's static figure instead. Execute
+    with ``--ExecutePreprocessor.store_widget_state=False`` (as
+    ``python -m minigrad.course.translations sync --execute`` does)."""
+    assert "widgets" not in load(path).get("metadata", {}), \
+        f"{path.name} stores widget state in its metadata"

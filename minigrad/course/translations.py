@@ -134,8 +134,15 @@ def problems(en_nb, nb, lang, name="notebook"):
 
 
 # --------------------------------------------------------------------------- the tr keys
-BOOK_STRINGS = ()
-"""Texts the book translates that no ``tr("…")`` call spells out (filled by hand)."""
+BOOK_STRINGS = (
+    # _config.yml's title and author, _toc.yml's part captions (_ext/build_book.py)
+    "minigrad: autograd from the inside", "The minigrad course authors",
+    "Chapters", "Exercises", "Reference",
+    # the search box and the language switcher (_ext/languages.py)
+    "Search this book...", "Language",
+)
+"""Texts the book translates that no ``tr("…")`` call in the package or the notebooks spells
+out: the book's title and captions, and the words of its Sphinx extensions in ``_ext/``."""
 
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
 
@@ -282,10 +289,15 @@ def untranslate(text, lang):
     return re.sub("\ue000(\\d+)\ue001", lambda m: done[int(m.group(1))], text)
 
 
-def _execute(path):
+def execute(path):
+    """Run the notebook at ``path`` in place, as nbval will (from the repository root), without
+    storing widget state: the book shows each widget's static figure and must not fetch the
+    widgets' JavaScript."""
     import subprocess
+    path = pathlib.Path(path).resolve()
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                    "--inplace", str(path)], check=True, cwd=path.parent.parent.parent)
+                    "--inplace", "--ExecutePreprocessor.store_widget_state=False", str(path)],
+                   check=True, cwd=path.parent.parent.parent)
 
 
 def _print_missing(languages, root):
@@ -334,7 +346,7 @@ def main(argv=None):
             nbformat.write(new, path)
             print(f"wrote {path}")
             if args.execute and code_changed:
-                _execute(path)
+                execute(path)
                 print(f"executed {path}")
     for line in bad:
         print(line)

@@ -148,7 +148,7 @@ def test_make_exercise_clears_outputs_and_uses_the_task_heading():
     assert nb.cells[1].outputs                        # the solution is left untouched
 
 
-@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
+@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_generated_exercises_equal_committed(sol):
     ex = ROOT / "exercises" / sol.parent.name / sol.name
     assert ex.exists(), f"{ex.name} is missing: run python -m minigrad.course.exercises.make"
@@ -170,7 +170,7 @@ def _solution_tasks(path):
                 if c.cell_type == "markdown" for m in HEADING.finditer(c.source)]
 
 
-@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
+@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_solution_notebook_matches_registry_and_passes(sol):
     """Headings name registered tasks with their titles and goal lines, in the notebook's
     language (``tr``); the stored outputs (which nbval reproduces) show ✓ for each task."""
@@ -191,7 +191,7 @@ def test_solution_notebook_matches_registry_and_passes(sol):
     assert str(ROOT) not in sol.read_text(encoding="utf-8")      # no absolute paths
 
 
-@pytest.mark.parametrize("ex", EXERCISES, ids=lambda p: p.name)
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_exercise_notebook_runs_to_the_end_not_implemented(ex):
     from minigrad.course.exercises.grade import cell_errors, check_lines, run_notebook
     nb = run_notebook(ex)

@@ -208,9 +208,25 @@ def test_site_root_picks_a_language(browser, server):
     assert sorted(h for h, _ in links) == sorted(LANGUAGES), links
     for lang, href in links:
         page2 = browser.new_page()
-        page2.goto(href, wait_until="load")
-        assert f"/{lang}/chapters/{lang}/index.html" in page2.url, \
-            f"the site root's {lang} link ends at {page2.url}"
+        page2.goto(href, wait_until="load")        # a redirect to the book's welcome page
+        page2.wait_for_url(f"**/{lang}/chapters/{lang}/index.html", timeout=10000)
         page2.close()
     assert not errors, errors
+    page.close()
+
+
+SEARCH_WORD = {"en": "gradient", "ro": "gradientul", "fr": "gradient", "zh": "梯度"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_finds_pages_of_its_own_language(browser, server, lang):
+    """Each book has its own search index, built with its language's word splitting (jieba
+    for Chinese): a common word finds pages, all of them in the same book."""
+    page = browser.new_page()
+    page.goto(f"{server}/{lang}/search.html?q={SEARCH_WORD[lang]}", wait_until="networkidle")
+    page.wait_for_function("document.querySelectorAll('ul.search li').length > 0", timeout=20000)
+    hits = page.evaluate("Array.from(document.querySelectorAll('ul.search li a'))"
+                         ".map(a => a.href)")
+    assert len(hits) >= 5, f"{lang}: searching {SEARCH_WORD[lang]!r} found only {hits}"
+    assert all(f"/{lang}/" in h for h in hits), f"{lang}: results outside its book: {hits}"
     page.close()

@@ -433,9 +433,15 @@ def test_static_figure_is_the_initial_state():
     w.step.value = 4
     assert w.render() != initial
     static = w._repr_mimebundle_()["image/svg+xml"]
-    assert static == initial
     from matplotlib.figure import Figure
+    from minigrad.course.widgets._common import to_svg
     assert isinstance(w.static_figure(), Figure)
+    assert static == to_svg(w.static_figure())            # the initial state, not step 4 ...
+    assert static != to_svg(w._figure(w._state()))
+    # ... drawn with the panel's text beside it, so the book shows the numbers too
+    texts = [t.get_text() for t in w.static_figure().texts]
+    w.step.value = 0
+    assert "\n".join(w._panel(w._state())[1:]) in texts    # the first line is the title
 
 
 def test_a_notebook_shows_every_widget(tmp_path):
@@ -465,3 +471,13 @@ def test_a_notebook_shows_every_widget(tmp_path):
         assert data["text/plain"] == SUMMARIES[name]
         assert "<svg" in data["image/svg+xml"]
         assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_the_book_shows_the_stepper_after_its_last_step():
+    """Without a kernel, the reader sees the whole walk: the last step, with what every leaf
+    received (the gradients backward() leaves)."""
+    x = mg.tensor([1.5, -0.5], requires_grad=True)
+    w = BackwardStepper((x * x).sum(), names={x: "x"})
+    text = "\n".join(t.get_text() for t in w.static_figure().texts)
+    assert "received by the leaves so far:" in text
+    assert "  x: [3, -1]" in text.splitlines(), text          # x̄ = 2x

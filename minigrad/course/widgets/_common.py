@@ -20,6 +20,7 @@ import io
 
 import ipywidgets as widgets
 import matplotlib
+import matplotlib.text
 
 __all__ = ["CourseWidget", "to_svg", "panel_html"]
 
@@ -29,7 +30,8 @@ def to_svg(fig):
     text), after which the figure is cleared, releasing its artists."""
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "minigrad"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        # "tight": a long title or a side text is not cut at the figure's edge
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     fig.clear()
     return buf.getvalue()
 
@@ -85,9 +87,20 @@ class CourseWidget:
         self.view.value = _inline(to_svg(self._figure(state)))
         self.panel.value = panel_html(self._panel(state))
 
+    def _static_state(self):
+        """The state the printed book shows: the initial one unless a widget says otherwise."""
+        return self._initial
+
     def static_figure(self):
-        """The matplotlib Figure of the widget's initial state (what the printed book shows)."""
-        return self._figure(self._initial)
+        """The matplotlib Figure the printed book shows (:meth:`_static_state`), with the text
+        panel's lines beside it: a reader without a kernel sees the numbers too."""
+        state = self._static_state()
+        fig = self._figure(state)
+        shown = {t.get_text() for t in fig.findobj(matplotlib.text.Text)}
+        lines = [line for line in self._panel(state) if line not in shown]
+        fig.text(1.02, 0.95, "\n".join(lines), ha="left", va="top", fontsize=8,
+                 linespacing=1.4, transform=fig.transFigure)
+        return fig
 
     def _repr_mimebundle_(self, **kwargs):
         """The live widget's bundle, plus the static SVG of the initial state and a stable

@@ -308,6 +308,10 @@ class BackwardStepper(CourseWidget):
             lines += [f"  {name}: {_fmt(v, _DECIMALS)}" for name, v in grads.items()]
         return lines
 
+    def _static_state(self):
+        """The book shows the last step: every VJP has run, the leaves hold their gradients."""
+        return {**self._initial, "step": len(self.steps)}
+
     def _summary(self):
         return tr("Backward stepper: {n} steps (run the notebook to step through them)",
                   n=len(self.steps))

@@ -144,3 +144,19 @@ def test_welcome_page_and_glossary(lang):
     if lang != "en":
         assert code(mine)[:len(en_rows) - 1] == code(en_rows), \
             f"{lang}: the glossary's code column differs from English's"
+
+
+def test_sync_keeps_what_unchanged_code_printed_in_its_language():
+    """``sync`` takes code and tags from English, but a cell whose code did not change keeps
+    its own outputs (printed in its language); a changed cell gets English's until it runs."""
+    en = nbformat.read(EN[0], as_version=4)
+    ro = nbformat.read(T.translation_path(EN[0], "ro"), as_version=4)
+    i, cell = next((i, c) for i, c in enumerate(en.cells)
+                   if c.cell_type == "code" and c.outputs and not T.is_language_cell(c))
+    ro.cells[i].outputs = [nbformat.v4.new_output("stream", name="stdout", text="în română\n")]
+    en.cells[i].metadata.setdefault("tags", []).append("hide-input")
+    out = T.synced(en, ro, "ro")
+    assert out.cells[i].outputs == ro.cells[i].outputs
+    assert out.cells[i].metadata["tags"] == en.cells[i].metadata["tags"]
+    en.cells[i].source += "\nprint(2)"
+    assert T.synced(en, ro, "ro").cells[i].outputs == en.cells[i].outputs

@@ -12,8 +12,8 @@ all. The one exception is the *language cell* (tag ``language``), which calls
 ``set_language("ro")``.
 
 ``sync`` rebuilds each translation in the English order: code cells are copied from English
-(with their outputs: execute the notebook again when English code changed — ``sync
---execute`` does it), markdown cells keep their translation, found by cell id, and a markdown
+(source, tags; a cell whose code did not change keeps the outputs it printed in its language,
+a changed one gets English's until the notebook runs again — ``sync --execute`` does it), markdown cells keep their translation, found by cell id, and a markdown
 cell that English gained since is inserted in English with the tag ``untranslated``, for a
 translator to find. A cell that English lost is dropped. Links into the English book
 (``/en/``) become links into the translation's own language.
@@ -99,7 +99,17 @@ def synced(en_nb, old, lang):
             new.source = language_cell_source(lang)
             cells.append(new)
         else:
-            cells.append(copy.deepcopy(cell))
+            new = copy.deepcopy(cell)
+            if mine is not None and mine.cell_type == "code" and mine.source == cell.source:
+                # the same code: keep what it printed in this language
+                new.outputs = copy.deepcopy(mine.outputs)
+                new.execution_count = mine.execution_count
+                new.metadata = copy.deepcopy(mine.metadata)          # its run's timings
+                if "tags" in cell.metadata:
+                    new.metadata["tags"] = list(cell.metadata["tags"])
+                else:
+                    new.metadata.pop("tags", None)
+            cells.append(new)
     nb.cells = cells
     return nb
 

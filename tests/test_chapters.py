@@ -10,8 +10,9 @@ import re
 
 import pytest
 
+from minigrad.course.lang import LANGUAGES
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LANGUAGES = ("en", "ro", "fr", "zh")
 # The chapters of every language (chapters/<lang>/NN_slug.ipynb): the same rules hold for all.
 CHAPTERS = sorted((ROOT / "chapters").glob("*/[0-9][0-9]_*.ipynb"))
 MAX_CELL_LINES = 20

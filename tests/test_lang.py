@@ -251,3 +251,112 @@ def test_untranslate_replaces_whole_words_only(fr):
 
 def test_untranslate_of_english_is_the_text_itself():
     assert T.untranslate("by hand: 1.0", "en") == "by hand: 1.0"
+
+
+# --------------------------------------------------------------------------- display width
+def test_width_counts_wide_characters_twice_and_combining_marks_not_at_all():
+    assert lang.width("node") == 4
+    assert lang.width("节点") == 4                    # two columns per Chinese character
+    assert lang.width("形状：") == 6                  # the full-width colon too
+    assert lang.width("x̄") == 1                       # x + a combining macron
+    assert lang.width("") == 0
+
+
+@pytest.mark.parametrize("align, expected", [("<", "节点  |"), (">", "  节点|"), ("^", " 节点 |")])
+def test_pad_fills_display_columns(align, expected):
+    assert lang.pad("节点", 6, align) + "|" == expected
+    assert lang.width(lang.pad("节点", 6, align)) == 6
+
+
+def test_pad_leaves_a_text_already_as_wide_and_refuses_an_unknown_alignment():
+    assert lang.pad("反向传播", 5) == "反向传播"
+    with pytest.raises(ValueError, match="align"):
+        lang.pad("x", 3, "=")
+
+
+def test_tr_pads_text_fields_by_display_width(monkeypatch):
+    monkeypatch.setitem(lang._tables, "zh", {"{what:8}|{n:>4}": "{what:8}|{n:>4}",
+                                              "{what:>6s}|": "{what:>6s}|"})
+    assert tr("{what:8}|{n:>4}", lang="zh", what="梯度", n=3) == "梯度    |   3"
+    assert tr("{what:>6s}|", lang="zh", what="节点") == "  节点|"
+    lines = [tr("{what:8}|{n:>4}", lang="zh", what=w, n=1) for w in ("梯度", "grad", "x̄")]
+    assert len({lang.width(line) for line in lines}) == 1          # the bars line up
+
+
+# --------------------------------------------------------------------------- separators
+def test_labelled_joins_a_label_as_each_language_writes_it():
+    assert lang.labelled("shape", "[2, 3]", lang="en") == "shape: [2, 3]"
+    assert lang.labelled("formă", "[2, 3]", lang="ro") == "formă: [2, 3]"
+    assert lang.labelled("forme", "[2, 3]", lang="fr") == "forme\u00a0: [2, 3]"
+    assert lang.labelled("形状", "[2, 3]", lang="zh") == "形状：[2, 3]"
+
+
+def test_labelled_follows_the_current_language(fr, restore_language):
+    set_language("fr")
+    assert lang.labelled("x") == "x\u00a0: "
+
+
+# --------------------------------------------------------------------------- plurals
+@pytest.mark.parametrize("lang_, counts", [
+    ("en", {"one": [1], "other": [0, 2, 20, 101]}),
+    ("fr", {"one": [0, 1], "other": [2, 20, 85, 1000]}),
+    ("ro", {"one": [1], "few": [0, 2, 19, 101, 119], "other": [20, 85, 100, 120, 7642]}),
+    ("zh", {"other": [0, 1, 2, 85]}),
+])
+def test_plural_category_follows_each_languages_rule(lang_, counts):
+    for category, ns in counts.items():
+        assert category in lang.PLURAL_FORMS[lang_]
+        for n in ns:
+            assert lang.plural_category(n, lang_) == category, (lang_, n)
+
+
+NODES = {"ro": {"one": "{n} nod", "few": "{n} noduri", "other": "{n} de noduri"},
+         "fr": {"one": "{n} nœud", "other": "{n} nœuds"},
+         "zh": "{n} 个节点"}
+
+
+@pytest.fixture
+def nodes(monkeypatch):
+    for code, forms in NODES.items():
+        monkeypatch.setitem(lang._tables, code, {"{n} nodes": forms, "by hand:": "x"})
+
+
+@pytest.mark.parametrize("lang_, n, expected", [
+    ("en", 1, "1 node"), ("en", 0, "0 nodes"), ("en", 85, "85 nodes"),
+    ("ro", 1, "1 nod"), ("ro", 3, "3 noduri"), ("ro", 85, "85 de noduri"),
+    ("ro", 119, "119 noduri"), ("fr", 0, "0 nœud"), ("fr", 1, "1 nœud"), ("fr", 2, "2 nœuds"),
+    ("zh", 1, "1 个节点"), ("zh", 85, "85 个节点"),
+])
+def test_ntr_picks_the_form_of_the_count(nodes, lang_, n, expected):
+    assert lang.ntr("{n} node", "{n} nodes", n=n, lang=lang_) == expected
+
+
+def test_ntr_names_a_missing_form_and_tr_refuses_a_plural_entry(nodes, monkeypatch):
+    monkeypatch.setitem(lang._tables, "ro", {"{n} nodes": {"one": "{n} nod", "few": "{n} noduri"}})
+    with pytest.raises(MissingTranslation, match="'other'"):
+        lang.ntr("{n} node", "{n} nodes", n=20, lang="ro")
+    with pytest.raises(TypeError, match="ntr"):
+        tr("{n} nodes", lang="ro", n=2)
+
+
+def test_strings_and_plurals_find_ntr_calls(tree):
+    (tree / "minigrad" / "sub" / "p.py").write_text(
+        'ntr("{n} leaf", "{n} leaves", n=k)\n', encoding="utf-8")
+    assert "{n} leaves" in T.strings(tree) and "{n} leaf" not in T.strings(tree)
+    assert T.plurals(tree) == {"{n} leaves": "{n} leaf"}
+
+
+@pytest.mark.parametrize("lang_", ["ro", "fr", "zh"])
+@pytest.mark.parametrize("n", [0, 1, 3, 20, 85, 101])
+def test_untranslate_inverts_ntr_with_english_singular_or_plural(nodes, monkeypatch, lang_, n):
+    monkeypatch.setattr(T, "_singulars", lambda: {"{n} nodes": "{n} node"})
+    printed = lang.ntr("{n} node", "{n} nodes", n=n, lang=lang_)
+    assert T.untranslate(f"a DAG: {printed}.", lang_) == \
+        f"a DAG: {lang.ntr('{n} node', '{n} nodes', n=n)}."
+
+
+@pytest.mark.parametrize("lang_", ["fr", "zh"])
+def test_untranslate_turns_the_label_separator_back_into_englishs(nodes, lang_):
+    printed = lang.labelled("∂L/∂W", "max |Δ| = 2.2e-16 ✓", lang=lang_)
+    assert printed != "∂L/∂W: max |Δ| = 2.2e-16 ✓"
+    assert T.untranslate(printed, lang_) == "∂L/∂W: max |Δ| = 2.2e-16 ✓"

@@ -119,10 +119,21 @@ def test_every_string_is_translated(lang):
     assert not missing, (f"{len(missing)} texts have no {L.NAMES[lang]} translation in "
                          f"minigrad/course/locales/{lang}.json, e.g. {missing[:5]} — list them with "
                          f"`python -m minigrad.course.translations missing {lang}`")
-    wrong = [k for k in keys if sorted(L.fields(k)) != sorted(L.fields(table[k]))]
+    plurals = T.plurals(ROOT)
+    forms = lambda v: list(v.values()) if isinstance(v, dict) else [v]  # noqa: E731
+    wrong = [k for k in keys for v in forms(table[k]) if sorted(L.fields(k)) != sorted(L.fields(v))]
     assert not wrong, f"{lang}: translations whose {{fields}} differ from English's: {wrong[:5]}"
-    empty = [k for k in keys if not table[k].strip()]
+    empty = [k for k in keys if not all(v.strip() for v in forms(table[k]))]
     assert not empty, f"{lang}: empty translations: {empty[:5]}"
+    # a text with a count (ntr) has every plural form of the language; the others have one
+    want = set(L.PLURAL_FORMS[lang])
+    bad = [k for k in keys if k in plurals and len(want) > 1 and
+           not (isinstance(table[k], dict) and set(table[k]) == want)]
+    assert not bad, f"{lang}: texts with a count need the forms {sorted(want)}: {bad[:5]}"
+    single = [k for k in keys if k not in plurals and isinstance(table[k], dict)]
+    assert not single, f"{lang}: plural forms for texts printed without a count: {single[:5]}"
+    uncounted = [k for k in plurals if "n" not in L.fields(k) or "n" not in L.fields(plurals[k])]
+    assert not uncounted, f"texts with a count must count with {{n}}: {uncounted[:5]}"
     unused = sorted(set(table) - set(keys))
     assert not unused, f"{lang}: entries that nothing asks for any more: {unused[:5]}"
 

@@ -16,19 +16,25 @@ What the chapters use:
 - :func:`catalogue_rows` runs every entry of the op registry (``minigrad/ops/registry.py``)
   on both libraries and :func:`catalogue_markdown` turns the result into the quick-reference
   table of the operator catalogue, with a "verified vs torch" column that is computed, not
-  typed.
+  typed. The table is in the reader's language: each entry's family, its case (``variant``)
+  and the words of its formulas (``\text{…}``) go through ``tr`` (:func:`table_words` lists
+  them for the translation tables), except the ones that are code (``approximate='tanh'``,
+  ``x.\text{shape}``), printed as they are.
 """
 import inspect
+import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import CheckFailed, compare, to_numpy
-from .lang import tr
+from .compare import CheckFailed, compare, to_numpy, verdict
+from .lang import tr, width
 
 __all__ = ["check_vjp", "VJPCheck", "show_code", "verify_gradients", "verify_op",
-           "Verification", "catalogue_rows", "catalogue_markdown", "latex_for_table"]
+           "Verification", "catalogue_rows", "catalogue_markdown", "latex_for_table",
+           "table_words"]
 
 
 # --------------------------------------------------------------------------- one function
@@ -121,7 +127,7 @@ def show_code(obj):
 def verify_gradients(lib, F, data):
     """The verification script of the notes on common operators, ported to run on either
     library: three gradients written by hand (matmul, ReLU, softmax + cross-entropy) against
-    autograd's, printed as in the notes. ``data`` holds the arrays the notes draw with
+    autograd's, printed as in the notes (each difference with its bound, :func:`verdict`). ``data`` holds the arrays the notes draw with
     ``torch.randn`` (keys "X", "W", "x_relu", "x_ce"); returns the printed differences."""
     diffs = {}
     # ===== 1. MatMul =====
@@ -138,8 +144,8 @@ def verify_gradients(lib, F, data):
     print("=== MatMul ===")
     diffs["MatMul grad_X"] = (X.grad - grad_X_manual).abs().max().item()
     diffs["MatMul grad_W"] = (W.grad - grad_W_manual).abs().max().item()
-    print(f"grad_X: max |Δ| = {diffs['MatMul grad_X']:.2e}")
-    print(f"grad_W: max |Δ| = {diffs['MatMul grad_W']:.2e}")
+    print(f"grad_X: max |Δ| = {verdict(diffs['MatMul grad_X'], 1e-12)}")
+    print(f"grad_W: max |Δ| = {verdict(diffs['MatMul grad_W'], 1e-12)}")
 
     # ===== 2. ReLU =====
     x = lib.tensor(data["x_relu"], requires_grad=True)
@@ -149,7 +155,7 @@ def verify_gradients(lib, F, data):
     grad_x_manual = (x.detach() > 0).float()
     print("\n=== ReLU ===")
     diffs["ReLU grad_x"] = (x.grad - grad_x_manual).abs().max().item()
-    print(f"grad_x: max |Δ| = {diffs['ReLU grad_x']:.2e}")
+    print(f"grad_x: max |Δ| = {verdict(diffs['ReLU grad_x'], 1e-12)}")
 
     # ===== 3. Softmax + CrossEntropy =====
     x = lib.tensor(data["x_ce"], requires_grad=True)
@@ -163,7 +169,7 @@ def verify_gradients(lib, F, data):
 
     print("\n=== Softmax + CrossEntropy ===")
     diffs["CrossEntropy grad_x"] = (x.grad - grad_x_manual).abs().max().item()
-    print(f"grad_x: max |Δ| = {diffs['CrossEntropy grad_x']:.2e}")
+    print(f"grad_x: max |Δ| = {verdict(diffs['CrossEntropy grad_x'], 1e-12)}")
     return diffs
 
 
@@ -271,6 +277,46 @@ def catalogue_rows(ops=None, seed=0, samples=3, tol=1e-10):
     return rows
 
 
+_TEXT = re.compile(r"(\\text\{)(\s*)([^{}]*?)(\s*)(\})")
+_CODE_WORDS = {"None", "idx", "shape", "onehot", "mean", "sum", "none", "dim", "alpha"}
+
+
+def _is_code(words):
+    """Whether a case label or a formula's word is code, printed as it is in every language:
+    an argument (``unbiased=False``, ``approximate='tanh'``, ``ignore_index``), a chain of
+    dtypes (``float64 -> float32``), or a name of the code (``x.\text{shape}``, ``mean``)."""
+    return bool(re.search(r"[=_'>]", words)) or words in _CODE_WORDS
+
+
+def _words(info):
+    yield info.family
+    if info.variant:
+        yield info.variant
+    for tex in (info.forward, info.vjp):
+        for m in _TEXT.finditer(tex):
+            yield m.group(3)
+
+
+def table_words(ops=None):
+    """The texts of the operator table that are translated, sorted: every registry entry's
+    family and case (``variant``), and the words of its formulas' ``\text{…}`` (without the
+    spaces around them), leaving out the ones that are code (:func:`_is_code`)."""
+    from minigrad.ops.registry import OPS
+    return sorted({w for info in (OPS if ops is None else ops) for w in _words(info)
+                   if w and not _is_code(w)})
+
+
+def _tr_words(words):
+    return words if not words or _is_code(words) else tr(words)
+
+
+def tr_formula(tex):
+    r"""``tex`` with the words of each ``	ext{…}`` translated (the spaces around them kept):
+    ``x 	ext{ if } x > 0`` → ``x 	ext{ si } x > 0`` in French."""
+    return _TEXT.sub(lambda m: m.group(1) + m.group(2) + _tr_words(m.group(3)) + m.group(4)
+                     + m.group(5), tex)
+
+
 def latex_for_table(tex):
     r"""A formula as ``$…$`` that survives a markdown table: a ``|`` would end the cell, so
     it is written ``\vert``."""
@@ -295,10 +341,11 @@ def catalogue_markdown(rows, columns=("operator", "node", "forward", "vjp", "ver
              "|" + "|".join(":---" for _ in columns) + "|"]
     for r in rows:
         info = r.info
-        cells = {"operator": f"`{info.name}`" + (f" ({_cell(info.variant)})" if info.variant
-                                                 else ""),
-                 "family": info.family, "node": f"`{info.node}`",
-                 "forward": latex_for_table(info.forward), "vjp": latex_for_table(info.vjp),
+        variant = _tr_words(info.variant)
+        cells = {"operator": f"`{info.name}`" + (f" ({_cell(variant)})" if variant else ""),
+                 "family": tr(info.family), "node": f"`{info.node}`",
+                 "forward": latex_for_table(tr_formula(info.forward)),
+                 "vjp": latex_for_table(tr_formula(info.vjp)),
                  "verified": "✓" if r.ok else "✗ " + _cell(r.problem)}
         lines.append("| " + " | ".join(cells[c] for c in columns) + " |")
     return "\n".join(lines)

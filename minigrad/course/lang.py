@@ -12,12 +12,24 @@ text up in the language's table, ``minigrad/course/locales/<lang>.json``::
 
     print(tr("by hand:"), value)                       # "de mână:" in Romanian
     tr("{n} parameters", n=3)                          # fields are filled after the look-up
+    ntr("{n} node", "{n} nodes", n=85)                 # "85 de noduri": the plural form of n
+    print(labelled(tr("shape"), "[2, 3]"))             # "forme : [2, 3]" in French, "形状：[2, 3]"
+    pad(tr("node"), 12)                                # padded to 12 columns on the screen
 
 The English text is the key, so the English notebooks read naturally and a missing entry is
 found by the tests (``tests/test_translations.py`` lists every ``tr("…")`` in the package and
 the notebooks and checks each table has it, with the same ``{fields}``). Asking for a text that
 the table lacks raises :class:`MissingTranslation` naming the file to edit, so a reader never
 sees a half-translated page.
+
+A text with a count is written with :func:`ntr`, English's singular and plural: the table
+holds one form per *plural category* of the language (:data:`PLURAL_FORMS`, decided by
+:func:`plural_category`): Romanian says "1 nod", "3 noduri" and "85 de noduri", French "0 nœud"
+and "2 nœuds", Chinese has one form. A label and its value are joined by :func:`labelled`, with
+the language's separator (:data:`SEPARATORS`: a no-break space before the French colon, the
+full-width colon in Chinese). Columns are padded by *display width* (:func:`width`, :func:`pad`):
+a Chinese character takes two columns of a terminal or a notebook's output, a combining accent
+none; ``tr`` pads its ``{field:12}`` fields that way.
 
 Chinese figure text needs a CJK font: :func:`set_language` puts the first installed one of
 :data:`CJK_FONTS` in front of matplotlib's sans-serif list (``make install`` and Binder's
@@ -27,12 +39,20 @@ does not depend on the reader's fonts and the browser test can see which font dr
 """
 import json
 import pathlib
+import re
 import string
+import unicodedata
 
 LANGUAGES = ("en", "ro", "fr", "zh")
 NAMES = {"en": "English", "ro": "Română", "fr": "Français", "zh": "中文"}
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
 LOCALES = pathlib.Path(__file__).with_name("locales")
+
+SEPARATORS = {"en": ": ", "ro": ": ", "fr": "\u00a0: ", "zh": "："}
+"""What joins a label to its value, per language (:func:`labelled`)."""
+PLURAL_FORMS = {"en": ("one", "other"), "ro": ("one", "few", "other"), "fr": ("one", "other"),
+                "zh": ("other",)}
+"""The plural categories a text with a count takes in each language (CLDR's names)."""
 
 _current = {"lang": "en"}
 _tables = {}
@@ -66,20 +86,121 @@ def fields(text):
     return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
 
 
+def width(text):
+    """The columns ``text`` takes on the screen: 2 for a wide East Asian character (Chinese,
+    full-width punctuation), 0 for a combining mark (the bar of ``x̄``), 1 for the others."""
+    columns = 0
+    for ch in str(text):
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        columns += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return columns
+
+
+def pad(text, columns, align="<"):
+    """``text`` with spaces added to fill ``columns`` display columns (:func:`width`):
+    ``align`` is ``"<"`` (text on the left), ``">"`` (on the right) or ``"^"`` (centred).
+    A text already as wide is returned as it is."""
+    text = str(text)
+    room = max(0, columns - width(text))
+    if align == ">":
+        return " " * room + text
+    if align == "^":
+        return " " * (room // 2) + text + " " * (room - room // 2)
+    if align != "<":
+        raise ValueError(f"align must be '<', '>' or '^', not {align!r}")
+    return text + " " * room
+
+
+_WIDTH_SPEC = re.compile(r"([<>^]?)(\d+)s?")
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` that pads a text field given a plain width (``{name:12}``, ``{name:>8s}``)
+    by display width (:func:`pad`), so translated words line up as English's do."""
+
+    def format_field(self, value, spec):
+        m = _WIDTH_SPEC.fullmatch(spec)
+        if isinstance(value, str) and m:
+            return pad(value, int(m.group(2)), m.group(1) or "<")
+        return super().format_field(value, spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _lookup(text, lang):
+    t = table(lang)
+    if text not in t:
+        raise MissingTranslation(
+            f"no {NAMES[lang]} translation of {text!r}: add it to "
+            f"minigrad/course/locales/{lang}.json")
+    return t[text]
+
+
 def tr(text, lang=None, **values):
     """``text`` in the current language (or ``lang``), with ``{fields}`` filled from ``values``.
 
-    ``tr("step")`` → ``"pas"`` in Romanian; ``tr("{n} nodes", n=4)`` → ``"4 noduri"``."""
+    ``tr("step")`` → ``"pas"`` in Romanian; ``tr("{lib:8} loss", lib="torch")`` → ``"torch
+    pierdere"``. A text field with a width is padded by display width (:func:`pad`)."""
     lang = lang or _current["lang"]
-    out = text
-    if lang != "en":
-        t = table(lang)
-        if text not in t:
-            raise MissingTranslation(
-                f"no {NAMES[lang]} translation of {text!r}: add it to "
-                f"minigrad/course/locales/{lang}.json")
-        out = t[text]
-    return out.format(**values) if values else out
+    out = text if lang == "en" else _lookup(text, lang)
+    if isinstance(out, dict):
+        raise TypeError(f"{text!r} has plural forms in the {NAMES[lang]} table: "
+                        f"print it with ntr(singular, plural, n=…)")
+    return _FORMATTER.vformat(out, (), values) if values else out
+
+
+def plural_category(n, lang):
+    """The plural category (:data:`PLURAL_FORMS`) of the count ``n`` in ``lang``, by CLDR's
+    rules for whole numbers: English "one" for 1; French "one" for 0 and 1; Romanian "one"
+    for 1, "few" for 0 and for n whose last two digits are 1 to 19 ("3 noduri", "101
+    noduri"), "other" for the rest, which take "de" ("20 de noduri", "85 de noduri");
+    Chinese has no plural."""
+    n = abs(int(n))
+    if lang == "zh":
+        return "other"
+    if lang == "fr":
+        return "one" if n < 2 else "other"
+    if lang == "ro":
+        if n == 1:
+            return "one"
+        return "few" if n == 0 or 1 <= n % 100 <= 19 else "other"
+    if lang == "en":
+        return "one" if n == 1 else "other"
+    raise ValueError(f"language {lang!r} is not one of the course's {LANGUAGES}")
+
+
+def ntr(one, other, n, lang=None, **values):
+    """A text with a count: English's ``one`` (singular) or ``other`` (plural) and, in another
+    language, the form of its table entry for ``n``'s plural category (the entry's key is
+    ``other``; its value maps each category of :data:`PLURAL_FORMS` to a text, or is one text
+    for a language without plurals). ``n`` is also the field ``{n}`` of the texts::
+
+        ntr("{n} node", "{n} nodes", n=85, lang="ro")      # "85 de noduri"
+    """
+    lang = lang or _current["lang"]
+    values = {"n": n, **values}
+    if lang == "en":
+        out = one if plural_category(n, "en") == "one" else other
+    else:
+        forms = _lookup(other, lang)
+        if isinstance(forms, dict):
+            category = plural_category(n, lang)
+            if category not in forms:
+                raise MissingTranslation(
+                    f"the {NAMES[lang]} translation of {other!r} has no {category!r} form "
+                    f"(for n = {n}): add it to minigrad/course/locales/{lang}.json")
+            forms = forms[category]
+        out = forms
+    return _FORMATTER.vformat(out, (), values)
+
+
+def labelled(label, text="", lang=None):
+    """``label`` and ``text`` joined as the language writes a label: ``"shape: [2, 3]"``,
+    French ``"forme\u00a0: [2, 3]"`` (a no-break space before the colon, so a line never
+    starts with it), Chinese ``"形状：[2, 3]"`` (the full-width colon, no space)."""
+    return f"{label}{SEPARATORS[lang or _current['lang']]}{text}"
 
 
 def set_language(lang):

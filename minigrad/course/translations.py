@@ -34,6 +34,7 @@ English's.
 import argparse
 import ast
 import copy
+import functools
 import json
 import pathlib
 import re
@@ -42,7 +43,7 @@ import sys
 
 import nbformat
 
-from .lang import LANGUAGES, table
+from .lang import LANGUAGES, SEPARATORS, table
 
 SOURCES = ("chapters", "solutions")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
@@ -163,46 +164,84 @@ def cell_code(source):
     return _MAGIC.sub(r"\1pass", source)
 
 
-def tr_keys(tree):
-    """The string-literal first arguments of every call named ``tr`` in an ``ast`` tree."""
+def _calls(tree, name, n_literals):
+    """The calls named ``name`` in an ``ast`` tree whose first ``n_literals`` arguments are
+    string literals: a list of those strings per call."""
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
+        if not isinstance(node, ast.Call) or len(node.args) < n_literals:
             continue
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else \
+        called = func.id if isinstance(func, ast.Name) else \
             func.attr if isinstance(func, ast.Attribute) else None
-        first = node.args[0]
-        if name == "tr" and isinstance(first, ast.Constant) and isinstance(first.value, str):
-            yield first.value
+        first = node.args[:n_literals]
+        if called == name and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                  for a in first):
+            yield [a.value for a in first]
 
 
-def _notebook_keys(path):
-    nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell_code(cell.source))
-        except SyntaxError as e:
-            raise ValueError(f"{path}: code cell {i} ({cell.get('id')}) does not parse: "
-                             f"{e.msg}, line {e.lineno}") from None
-        yield from tr_keys(tree)
+def tr_keys(tree):
+    """The table keys an ``ast`` tree asks for: the string-literal first argument of every
+    call named ``tr``, and the plural (second) argument of every ``ntr(singular, plural, …)``."""
+    for (text,) in _calls(tree, "tr", 1):
+        yield text
+    for _, plural in _calls(tree, "ntr", 2):
+        yield plural
+
+
+def plural_keys(tree):
+    """``{plural: singular}`` of the ``ntr(singular, plural, …)`` calls of an ``ast`` tree."""
+    return {plural: one for one, plural in _calls(tree, "ntr", 2)}
+
+
+def _trees(root):
+    """The ``ast`` of every module of the package and of every code cell of the English
+    notebooks under ``root``."""
+    root = pathlib.Path(root)
+    for path in sorted((root / "minigrad").rglob("*.py")):
+        yield ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for path in english_notebooks(root):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                yield ast.parse(cell_code(cell.source))
+            except SyntaxError as e:
+                raise ValueError(f"{path}: code cell {i} ({cell.get('id')}) does not parse: "
+                                 f"{e.msg}, line {e.lineno}") from None
 
 
 def strings(root="."):
-    """Every text the course translates, sorted: the first argument of each ``tr("…")`` in
-    the package (``minigrad/**/*.py``) and in the code cells of the English notebooks, every
-    exercise's title and goal, and :data:`BOOK_STRINGS`."""
-    root = pathlib.Path(root)
+    """Every text the course translates, sorted: the first argument of each ``tr("…")`` (and
+    the plural of each ``ntr``) in the package (``minigrad/**/*.py``) and in the code cells of
+    the English notebooks, every exercise's title and goal, the words of the operator table
+    (:func:`~minigrad.course.catalogue.table_words`) and :data:`BOOK_STRINGS`."""
     keys = set(BOOK_STRINGS)
-    for path in sorted((root / "minigrad").rglob("*.py")):
-        keys.update(tr_keys(ast.parse(path.read_text(encoding="utf-8"), str(path))))
-    for path in english_notebooks(root):
-        keys.update(_notebook_keys(path))
+    for tree in _trees(root):
+        keys.update(tr_keys(tree))
     from .exercises import TASKS
     for task in TASKS.values():
         keys.update((task.title, task.goal))
+    from .catalogue import table_words
+    keys.update(table_words())
     return sorted(keys)
+
+
+def plurals(root="."):
+    """``{plural: singular}`` of every ``ntr`` text of the package and the English notebooks."""
+    out = {}
+    for tree in _trees(root):
+        out.update(plural_keys(tree))
+    return out
+
+
+_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def _singulars():
+    """:func:`plurals` of this repository, read once."""
+    return plurals(_ROOT)
 
 
 def missing(lang, root="."):
@@ -259,21 +298,33 @@ def _template_regex(translated):
     return re.compile("".join(out)), groups
 
 
+def _count(captured):
+    """The count a plural text's ``{n}`` captured: its last number (a field at the start of a
+    template captures from the start of the line)."""
+    numbers = re.findall(r"\d+", captured)
+    return numbers[-1] if numbers else None
+
+
 def untranslate(text, lang):
     """``text``, printed in ``lang``, mapped back to English: each value of ``lang``'s table
     is replaced by its key, longest values first; a value with ``{fields}`` is found with a
     regex (its literal parts, any text in each field) and replaced by the English template
     with the captured texts. English text put in is not looked at again, so a short value
     cannot match inside it. ``untranslate(tr(key, lang=lang, **f), lang) == tr(key, **f)``
-    when the field values are themselves untranslated text."""
+    when the field values are themselves untranslated text. Each plural form of an ``ntr``
+    text becomes English's singular when its ``{n}`` is 1, the plural otherwise; what is
+    left of the language's label separator (:data:`~minigrad.course.lang.SEPARATORS`)
+    becomes English's ``": "``."""
     if lang == "en":
         return text
+    singular = _singulars()
     entries = []
-    for key, value in table(lang).items():
-        parts = _template(value)
-        literal = value if parts is None else "".join(lit for lit, _ in parts)
-        if literal.strip():
-            entries.append((len(literal), key, value, parts))
+    for key, forms in table(lang).items():
+        for value in (forms.values() if isinstance(forms, dict) else (forms,)):
+            parts = _template(value)
+            literal = value if parts is None else "".join(lit for lit, _ in parts)
+            if literal.strip():
+                entries.append((len(literal), key, value, parts))
     done = []                                       # English pieces, kept out of later passes
 
     def keep(english):
@@ -290,12 +341,16 @@ def untranslate(text, lang):
 
         def english(m, key=key, groups=groups):
             out = []
+            if key in singular and "n" in groups and _count(m.group(groups["n"])) == "1":
+                key = singular[key]
             for lit, name in _parts(key):
                 out.append(keep(lit) if lit else "")
                 if name is not None:
                     out.append(m.group(groups[name]) if name in groups else keep(f"{{{name}}}"))
             return "".join(out)
         text = regex.sub(english, text)
+    if SEPARATORS[lang] != SEPARATORS["en"]:
+        text = text.replace(SEPARATORS[lang], SEPARATORS["en"])
     return re.sub("\ue000(\\d+)\ue001", lambda m: done[int(m.group(1))], text)
 
 

@@ -171,7 +171,7 @@ class trace:
         """The step-by-step table as a string (deterministic: no addresses, values rounded
         to ``decimals``). ``values`` defaults to whether they were recorded. Its words are in
         the course's language (:func:`minigrad.course.lang.tr`)."""
-        from .course.lang import tr
+        from .course.lang import pad, tr, width
         params = params if params is not None else self.params
         show = self.values if values is None else values
         if show and not self.values:
@@ -205,19 +205,19 @@ class trace:
             rows.append((str(step.index), step.name, gin, outs[0]))
             rows.extend(("", "", "", o) for o in outs[1:])
         head = (tr("step"), tr("node"), tr("grad in"), tr("grad out → to"))
-        w = [max(len(r[c]) for r in rows + [head]) for c in range(3)]
-        lines = [f"{head[0]:>{w[0]}}  {head[1]:<{w[1]}}  {head[2]:<{w[2]}}  {head[3]}"]
-        lines += [f"{r[0]:>{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() for r in rows]
+        w = [max(width(r[c]) for r in rows + [head]) for c in range(3)]
+        lines = [f"{pad(r[0], w[0], '>')}  {pad(r[1], w[1])}  {pad(r[2], w[2])}  {r[3]}".rstrip()
+                 for r in [head] + rows]
         leaves = self.leaf_grads(params)
         if leaves:
             lines.append("")
             lines.append(tr("gradients that reached the leaves (summed over the steps that "
                             "sent them):"))
-            wn = max(len(e[0]) for e in leaves)
-            ws = max(len(str(e[2])) for e in leaves)
+            wn = max(width(e[0]) for e in leaves)
+            ws = max(width(str(e[2])) for e in leaves)
             for name, _, shape, steps, value in leaves:
                 which = ", ".join(map(str, steps))
-                text = f"  {name:<{wn}}  {str(shape):<{ws}}  " + (
+                text = f"  {pad(name, wn)}  {pad(shape, ws)}  " + (
                     tr("from steps {steps}", steps=which) if len(steps) > 1
                     else tr("from step {steps}", steps=which))
                 if show:

@@ -308,9 +308,10 @@ class _Layout:
                      for n in nodes}
         self.kind = {n["id"]: n["kind"] for n in nodes}
         self.size = {}
+        from .course.lang import width as columns    # a Chinese character is two columns wide
         for n in nodes:
             lines = self.text[n["id"]]
-            width = max(len(s) for s in lines)
+            width = max(columns(s) for s in lines)
             if n["kind"] == "op":             # an ellipse around one line of text
                 self.size[n["id"]] = (1.3 * width + 2.0, 1.8)
             else:

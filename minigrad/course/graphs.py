@@ -19,7 +19,7 @@ import importlib
 
 import numpy as np
 
-from .lang import tr
+from .lang import pad, tr, width
 
 __all__ = ["node_name", "grad_fn_chain", "graph_lines", "side_by_side", "print_graph",
            "print_graph_pair", "walk_backward", "Walk", "WalkStep"]
@@ -126,16 +126,18 @@ def graph_lines(t, params=None):
 
 def side_by_side(left, right, titles=None, gap=4):
     """Two lists of lines as two columns of one string (the left one padded to its widest
-    line plus ``gap`` spaces), with an optional title and underline above each."""
+    line plus ``gap`` spaces), with an optional title and underline above each. Widths are
+    display widths (:func:`~minigrad.course.lang.width`): a Chinese title is underlined and
+    padded by the columns it takes."""
     left, right = list(left), list(right)
     if titles is not None:
-        left = [titles[0], "-" * len(titles[0])] + left
-        right = [titles[1], "-" * len(titles[1])] + right
-    width = max((len(s) for s in left), default=0) + gap
+        left = [titles[0], "-" * width(titles[0])] + left
+        right = [titles[1], "-" * width(titles[1])] + right
+    columns = max((width(s) for s in left), default=0) + gap
     n = max(len(left), len(right))
     left += [""] * (n - len(left))
     right += [""] * (n - len(right))
-    return "\n".join((a.ljust(width) + b).rstrip() for a, b in zip(left, right))
+    return "\n".join((pad(a, columns) + b).rstrip() for a, b in zip(left, right))
 
 
 def print_graph(t, params=None):

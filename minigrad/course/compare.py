@@ -7,7 +7,7 @@ chapter can set minigrad's answer beside torch's, or beside the numbers printed 
 """
 import numpy as np
 
-from .lang import tr
+from .lang import labelled, tr
 
 
 def to_numpy(x):
@@ -30,11 +30,11 @@ def compare(label, ours, reference, tol=1e-12):
     exceeds ``tol``: a chapter never prints a failing check and carries on."""
     a, b = to_numpy(ours), to_numpy(reference)
     if a.shape != b.shape:
-        print(f"{label}: " + tr("shapes differ {a} vs {b}", a=a.shape, b=b.shape) + " ✗")
+        print(labelled(label, tr("shapes differ {a} vs {b}", a=a.shape, b=b.shape) + " ✗"))
         raise CheckFailed(f"{label}: shape {a.shape} is not the reference's {b.shape}")
     diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     ok = diff <= tol
-    print(f"{label}: max |Δ| = {diff:.1e} {'✓' if ok else '✗'}")
+    print(labelled(label, f"max |Δ| = {diff:.1e} {'✓' if ok else '✗'}"))
     if not ok:
         raise CheckFailed(f"{label}: max |Δ| = {diff:.3e} exceeds the tolerance {tol:.0e}")
     return diff

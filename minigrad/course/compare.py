@@ -38,3 +38,15 @@ def compare(label, ours, reference, tol=1e-12):
     if not ok:
         raise CheckFailed(f"{label}: max |Δ| = {diff:.3e} exceeds the tolerance {tol:.0e}")
     return diff
+
+
+def notes_check(what, ours, notes, lib="minigrad", show=False, tol=1e-12):
+    """The check of ``lib``'s ``ours`` against the notes' ``notes`` (:func:`compare`, labelled
+    ``lib: what vs the notes``); with ``show=True`` the two matrices are printed first, side by
+    side under their titles, so the reader sees the notes' own numbers come out."""
+    if show:
+        from .graphs import side_by_side
+        rows = lambda a: str(np.round(to_numpy(a), 6) + 0.0).splitlines()  # noqa: E731
+        print(side_by_side(rows(ours), rows(notes),
+                           titles=(labelled(lib, what), labelled(tr("the notes"), what))))
+    return compare(tr("{what} vs the notes", what=labelled(lib, what)), ours, notes, tol)

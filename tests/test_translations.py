@@ -171,3 +171,38 @@ def test_sync_keeps_what_unchanged_code_printed_in_its_language():
     assert out.cells[i].metadata["tags"] == en.cells[i].metadata["tags"]
     en.cells[i].source += "\nprint(2)"
     assert T.synced(en, ro, "ro").cells[i].outputs == en.cells[i].outputs
+
+
+# MyST syntax that Jupyter Book renders but JupyterLab, Binder and Colab show as it is typed
+MYST_ONLY = re.compile(r"\{[a-z][\w:-]*\}`[^`]*`"          # a role: {doc}`…`, {ref}`…`
+                       r"|^\s*(```|~~~|:::)\{[\w-]+\}"     # a directive: ```{note}
+                       r"|^\s*:::"                          # a colon fence
+                       r"|^\(\w[\w-]*\)=\s*$"               # a target: (label)=
+                       r"|^\+\+\+", re.MULTILINE)          # a block break
+NOTEBOOKS = sorted(p for folder in ("chapters", "solutions", "exercises")
+                   for p in (ROOT / folder).glob("*/*.ipynb"))
+
+
+def test_myst_only_syntax_is_found():
+    for text in ("see {doc}`04_backward`", "```{note}\nx\n```", ":::{tip}", "(sec-a)=",
+                 "+++", "{ref}`the table <tab>`"):
+        assert MYST_ONLY.search(text), text
+    for text in ("see [chapter 4](04_backward.ipynb)", "```python\nx = {1: 2}\n```",
+                 "$\\text{shape}$ and `{n}` in code"):
+        assert not MYST_ONLY.search(text), text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebooks_read_right_outside_the_book(path):
+    """A notebook opened in JupyterLab, Binder or Colab shows its markdown through plain
+    CommonMark: no MyST-only syntax, and every link to another notebook points at a file."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        raw = MYST_ONLY.search(cell.source)
+        assert raw is None, f"{path.relative_to(ROOT)}, cell {i}: {raw.group(0)!r} is MyST-only " \
+                            f"syntax a notebook reader sees raw: write a markdown link"
+        for target in re.findall(r"\]\(([^)\s#]+\.(?:ipynb|md))(?:#[^)]*)?\)", cell.source):
+            assert (path.parent / target).exists(), \
+                f"{path.relative_to(ROOT)}, cell {i}: the link {target} points at no file"

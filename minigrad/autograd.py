@@ -118,13 +118,25 @@ class Node:
     _edges = ()           # one (node, output_nr) or None per forward argument
     _input_meta = ()      # (shape, dtype) per tensor argument, None for the others
     _retained = None      # {output_nr: weakref to a non-leaf that called retain_grad()}
+    _pre_hooks = None     # {output_nr: [hook, ...]} from Tensor.register_hook
+
+    def _run_hooks(self, grads):
+        """Each hook registered on an output sees its gradient and may replace it."""
+        grads = list(grads)
+        for nr, hooks in self._pre_hooks.items():
+            for hook in list(hooks):
+                if grads[nr] is not None:
+                    out = hook(grads[nr])
+                    if out is not None:
+                        grads[nr] = out
+        return grads
 
     def _fill_retained(self, grads):
         for nr, ref in list(self._retained.items()):
             t = ref()
             if t is not None and grads[nr] is not None:
                 g = grads[nr] if grads[nr].requires_grad else grads[nr].detach().clone()
-                t.grad = g if t.grad is None else t.grad + g
+                t._grad = g if t._grad is None else t._grad + g
 
     def name(self):
         return type(self).__name__
@@ -151,15 +163,22 @@ class AccumulateGrad(Node):
 
     def accumulate(self, g, create_graph):
         v = self.variable
-        if v.grad is None:
+        vg = v._grad
+        if vg is None:
             # keep a private copy: the same gradient object may reach several leaves
             # (with create_graph the copy is a differentiable clone)
-            v.grad = g.clone() if create_graph else g.detach().clone()
-        elif create_graph or v.grad.requires_grad:
-            v.grad = v.grad + g
+            v._grad = g.clone() if create_graph else g.detach().clone()
+        elif create_graph or vg.requires_grad:
+            v._grad = vg + g
         else:
-            v.grad.data += g.data
-            v.grad._vc[0] += 1
+            vg.data += g.data
+            vg._vc[0] += 1
+
+    @property
+    def _pre_hooks(self):
+        """The leaf's hooks (``register_hook``), run on the gradient before it is added."""
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
 
 
 class BackwardNode(Node):
@@ -246,6 +265,17 @@ def _edge(t):
             t._acc = weakref.ref(acc)
         return (acc, 0)
     return None
+
+
+class RemovableHandle:
+    """What ``Tensor.register_hook`` returns: ``handle.remove()`` takes the hook away."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 # --------------------------------------------------------------------------- Function
@@ -410,6 +440,8 @@ def _run(roots, retain_graph, create_graph, inputs=None):
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is not None:
+                if node._pre_hooks is not None:
+                    grads = node._run_hooks(grads)
                 if node._retained is not None:
                     node._fill_retained(grads)
                 if capturing:
@@ -461,6 +493,9 @@ def _roots(tensors, grad_tensors, caller):
         tensors = (tensors,)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"{caller}: got {len(tensors)} tensors and {len(grad_tensors)} "
+                           f"gradients; give one gradient per tensor (None for a scalar one).")
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:

@@ -34,7 +34,13 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    return _new(np.full(tuple(size), fill_value, dtype=float), dtype, requires_grad)
+    """A tensor of ``size`` holding ``fill_value``; its dtype, unless given, follows the value
+    as in torch: bool, int64 for an int, the default float dtype for a float."""
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, (int, np.integer)):
+        dtype = np.int64
+    return _new(np.full(_size((size,)), fill_value), dtype, requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
@@ -51,8 +57,13 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
-    if high is None:
-        low, high = 0, low
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``, as torch."""
+    if size is None and not isinstance(high, (int, np.integer)) and high is not None:
+        low, high, size = 0, low, high                     # randint(high, size)
+    if size is None or high is None:
+        raise TypeError("randint: give randint(high, size) or randint(low, high, size); size "
+                        "(a tuple) is required.")
     out = _Defaults.rng.integers(low, high, size=tuple(size))
     return Tensor(out.astype(np.int64 if dtype is None else dtype))
 

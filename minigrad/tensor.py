@@ -5,6 +5,7 @@ tensor (None for a leaf); ``grad`` is where backward leaves the gradient of a le
 method mirrors the PyTorch method of the same name; the operations themselves live in
 ``minigrad/ops/``, one file per family, each VJP under its forward.
 """
+import warnings
 import weakref
 
 import numpy as np
@@ -62,14 +63,14 @@ def _as_array(data, dtype=None):
 
 class Tensor:
     """A tensor: ``data`` (numpy array), ``grad``, ``grad_fn`` and ``requires_grad``."""
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
-                 "_base", "__weakref__")
+    __slots__ = ("data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
+                 "_base", "_hooks", "__weakref__")
     __array_priority__ = 1000       # numpy defers `array * tensor` to Tensor.__rmul__
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = _as_array(data, dtype)
-        self.grad = self.grad_fn = self._acc = self._base = None
+        self._grad = self.grad_fn = self._acc = self._base = self._hooks = None
         self._output_nr, self._vc = 0, [0]
         self._requires_grad = False
         if requires_grad:
@@ -80,12 +81,50 @@ class Tensor:
         """Fast internal constructor: ``data`` is already a numpy array (or numpy scalar)."""
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = t._acc = t._base = None
+        t._grad = t._acc = t._base = t._hooks = None
         t.grad_fn, t._output_nr, t._requires_grad = grad_fn, output_nr, requires_grad
         t._vc = [0] if vc is None else vc
         return t
 
     # ------------------------------------------------------------------ graph attributes
+    @property
+    def grad(self):
+        """The gradient backward left here: on a leaf that requires grad, or on a non-leaf
+        that called ``retain_grad()``. Reading it on any other non-leaf warns, as torch: it is
+        always None there, and almost always a mistake."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(
+                f"grad: this tensor (shape {tuple(self.shape)}) is not a leaf (it was made by "
+                f"{self.grad_fn.name()}), so backward() does not fill its .grad; it is None. "
+                f"Call .retain_grad() on it before backward() if you want its gradient, or "
+                f"read .grad of the leaf you meant.", UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever backward computes the gradient with respect to this
+        tensor; if it returns a tensor, that replaces the gradient (for the rest of the
+        walk, and for ``.grad``). Returns a handle whose ``remove()`` takes the hook away."""
+        if not self._requires_grad:
+            raise RuntimeError(f"register_hook: cannot register a hook on a tensor (shape "
+                               f"{tuple(self.shape)}) that does not require grad: no gradient "
+                               f"will ever be computed for it.")
+        if self.grad_fn is None:           # a leaf: its AccumulateGrad runs the hooks
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node._pre_hooks is None:
+                node._pre_hooks = {}
+            hooks = node._pre_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return autograd.RemovableHandle(hooks, hook)
+
     @property
     def requires_grad(self):
         return self._requires_grad
@@ -283,6 +322,7 @@ class Tensor:
         grad_fn. Either way the version counter goes up, so a backward that saved the old
         value raises instead of using the new one."""
         other_t = isinstance(other, Tensor)
+        self._check_inplace(op, other)
         if autograd.is_grad_enabled() and (self._requires_grad or
                                            (other_t and other._requires_grad)):
             if self.grad_fn is None and self._requires_grad:
@@ -321,6 +361,28 @@ class Tensor:
                 ) from None
             self._vc[0] += 1
         return self
+
+    def _check_inplace(self, op, other):
+        """Refuse, as torch, an in-place result the tensor cannot hold: of a higher dtype
+        category (a float into an integer tensor), or written into an expanded tensor."""
+        dt = self.data.dtype
+        if dt.kind != "f":
+            res = _ops.result_type(self, other)
+            if op == "div" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):
+                res = res if res.kind == "f" else _Defaults.dtype
+                raise RuntimeError(
+                    f"in-place {op}: the result has dtype {res} but the tensor (shape "
+                    f"{tuple(self.shape)}) has dtype {dt}, which cannot hold it; an in-place "
+                    f"op keeps the tensor's dtype. Use the out-of-place form (x = x.{op}(...)) "
+                    f"or convert first (.float()).")
+        if not self.data.flags.writeable:
+            self._readonly_error(f"in-place {op}")
+
+    def _readonly_error(self, op):
+        raise RuntimeError(
+            f"{op}: this tensor (shape {tuple(self.shape)}) is an expanded view, in which several "
+            f"elements refer to one memory location, so it cannot be written in place; "
+            f".clone() it first.")
 
     def __iadd__(self, other):
         return self._inplace("add", other)
@@ -367,12 +429,16 @@ class Tensor:
 
     def fill_(self, value):
         self._write_check("fill_/zero_")
+        if not self.data.flags.writeable:
+            self._readonly_error("fill_/zero_")
         self.data[...] = value
         self._vc[0] += 1
         return self
 
     def copy_(self, src):
         self._write_check("copy_", src)
+        if not self.data.flags.writeable:
+            self._readonly_error("copy_")
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         try:
             self.data[...] = src

@@ -18,8 +18,8 @@ from .attention import scaled_dot_product_attention
 from .broadcast import broadcast_to, expand, expand_as, unbroadcast
 from .elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, erf, exp, ge, gt,
                           isfinite, isnan, le, log, logical_and, logical_not, logical_or, lt,
-                          masked_fill, mul, ne, neg, pow, rdiv, rpow, rsqrt, rsub, sign, sin,
-                          sqrt, square, sub, to_dtype, where)
+                          masked_fill, maximum, minimum, mul, ne, neg, pow, rdiv, result_type,
+                          rpow, rsqrt, rsub, sign, sin, sqrt, square, sub, to_dtype, where)
 from .linalg import bmm, linear, matmul, mm
 from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
 from .normalization import layer_norm, rms_norm
@@ -35,5 +35,5 @@ TENSOR_METHODS = [
     "softmax", "log_softmax", "matmul", "reshape", "view", "flatten", "permute", "transpose",
     "t", "unsqueeze", "squeeze", "expand", "expand_as", "split", "chunk", "unbind", "sum",
     "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
-    "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite",
+    "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite", "maximum", "minimum",
 ]

@@ -9,12 +9,14 @@ from scipy import special
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .elementwise import erf, exp
+from .elementwise import _floating, erf, exp, select
 
 
 class Relu(Function):
-    """y = max(0, x).   VJP: x̄ = ȳ · 1[x > 0] (0 at x = 0, as torch; a unit that is never
-    positive never learns: "dead ReLU"). Saves y (y > 0 exactly where x > 0)."""
+    """y = max(0, x).   VJP: x̄ = ȳ where y > 0, else 0 (0 at x = 0, as torch; a unit that is
+    never positive never learns: "dead ReLU"). The 0 is selected, not multiplied in, so an
+    infinite ȳ (from √relu(x)) gives 0, not NaN; at x = NaN (y = NaN) ȳ passes, as torch.
+    Saves y (y > 0 exactly where x > 0)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -25,7 +27,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return grad * (y > 0)
+        return select(~(y.data <= 0), grad)
 
 
 class LeakyRelu(Function):
@@ -143,11 +145,11 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def gelu(x, approximate="none"):

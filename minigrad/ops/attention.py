@@ -9,19 +9,33 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
+from .elementwise import where
 
 
 def _bias(mask, causal, L, S, dtype):
     """The additive mask: 0 where attention is allowed, −inf where it is not (a boolean mask
     is True where allowed, as torch); causal allows key j ≤ query i."""
-    bias = None
     if causal:
-        bias = np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dtype)
+        return np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dtype)
     if mask is not None:
         m = mask.data
-        m = np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == bool else m
-        bias = m if bias is None else bias + m
-    return bias
+        return np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == bool else m
+    return None
+
+
+def _softmax_rows(s):
+    """softmax over the last axis, with a row that allows nothing (all −∞, or no key at
+    all) giving zeros, as torch's attention does, instead of 0/0 = NaN. Returns the weights
+    and the mask of such rows (None if there are none)."""
+    m = s.max(axis=-1, keepdims=True, initial=-np.inf)
+    dead = np.isneginf(m)
+    if dead.any():
+        m = np.where(dead, 0, m)
+    else:
+        dead = None
+    e = np.exp(s - m)
+    z = e.sum(axis=-1, keepdims=True)
+    return e / (z if dead is None else np.where(dead, 1, z)), dead
 
 
 class ScaledDotProductAttention(Function):
@@ -30,8 +44,9 @@ class ScaledDotProductAttention(Function):
     VJP (with A the attention weights, dS the gradient of the scores):
         V̄ = Aᵀ·Ō,   Ā = Ō·Vᵀ,   dS = A ⊙ (Ā − Σⱼ Āⱼ Aⱼ)   (softmax backward),
         Q̄ = dS·K · scale,   K̄ = dSᵀ·Q · scale,   mask̄ = dS (a float mask).
-    Saves Q, K, V and A (A is recomputed from Q and K when the gradient itself must be
-    differentiable, create_graph=True)."""
+    A query whose every key is masked out gets zero weights, hence a zero output and zero
+    gradients (as torch). Saves Q, K, V, A and a float mask (A is recomputed from Q, K and
+    the mask when the gradient itself must be differentiable, create_graph=True)."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
@@ -44,20 +59,32 @@ class ScaledDotProductAttention(Function):
         bias = _bias(mask, causal, q.shape[-2], k.shape[-2], q.data.dtype)
         s = q.data @ np.swapaxes(k.data, -1, -2) * scale
         if bias is not None:
-            s = s + bias
-        e = np.exp(s - s.max(axis=-1, keepdims=True))
-        a = e / e.sum(axis=-1, keepdims=True)
-        ctx.save_for_backward(q, k, v, Tensor._make(a))
+            try:
+                s = s + bias
+            except ValueError:
+                raise RuntimeError(
+                    f"scaled_dot_product_attention: attn_mask of shape {tuple(bias.shape)} "
+                    f"cannot be broadcast to the attention scores' shape {s.shape} (batch..., "
+                    f"L, S) of query {tuple(q.shape)} and key {tuple(k.shape)}.") from None
+        a, ctx.dead = _softmax_rows(s)
+        float_mask = mask if mask is not None and mask.data.dtype != bool else None
+        ctx.save_for_backward(q, k, v, Tensor._make(a), float_mask)
         ctx.scale, ctx.bias = scale, bias
         return a @ v.data
 
     @staticmethod
     def backward(ctx, grad):
-        q, k, v, a = ctx.saved_tensors
+        q, k, v, a, float_mask = ctx.saved_tensors
         scale = ctx.scale
-        if is_grad_enabled():      # create_graph: A must carry its dependence on Q and K
+        if is_grad_enabled():      # create_graph: A must carry its dependence on Q, K, mask
             s = q @ k.mT * scale
-            a = (s + Tensor._make(ctx.bias) if ctx.bias is not None else s).softmax(-1)
+            if ctx.bias is not None:
+                s = s + (float_mask if float_mask is not None else Tensor._make(ctx.bias))
+            if ctx.dead is not None:       # a dead row: finite scores in, zero weights out
+                s = where(np.broadcast_to(ctx.dead, s.shape), 0.0, s)
+                a = where(np.broadcast_to(ctx.dead, s.shape), 0.0, s.softmax(-1))
+            else:
+                a = s.softmax(-1)
         nq, nk, nv, nm = ctx.needs_input_grad[:4]
         gv = unbroadcast(a.mT @ grad, v.shape) if nv else None
         ga = grad @ v.mT
@@ -76,6 +103,17 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise NotImplementedError(
             "scaled_dot_product_attention: dropout_p > 0 is not supported by minigrad; apply "
             "F.dropout to the output instead.")
-    if attn_mask is not None and not isinstance(attn_mask, Tensor):
-        attn_mask = Tensor(attn_mask)
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            attn_mask = Tensor(attn_mask)
+        if is_causal:
+            raise RuntimeError("scaled_dot_product_attention: give either attn_mask or "
+                               "is_causal=True, not both; for both, pass a mask that already "
+                               "combines them (mask & causal).")
+        dt = attn_mask.data.dtype
+        if dt != bool and dt != query.data.dtype:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: attn_mask must be bool (True = may attend) or "
+                f"a float of the query's dtype {query.data.dtype} (added to the scores), but "
+                f"got dtype {dt} (shape {tuple(attn_mask.shape)}).")
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)

@@ -20,8 +20,18 @@ def _d(x):
 def _binary(op, fn, a, b):
     try:
         return fn(_d(a), _d(b))
-    except ValueError:
-        raise broadcast_error(op, _d(a), _d(b)) from None
+    except ValueError as e:
+        da, db = _d(a), _d(b)
+        try:
+            np.broadcast_shapes(np.shape(da), np.shape(db))
+        except ValueError:
+            raise broadcast_error(op, da, db) from None
+        if op == "pow":      # numpy refuses integers to negative integer powers, as torch
+            raise RuntimeError(
+                f"pow: integers to negative integer powers are not allowed (base of dtype "
+                f"{np.result_type(da)} and shape {np.shape(da)}, exponent {db}); use a "
+                f"floating-point base, e.g. x.float() ** {db}.") from None
+        raise RuntimeError(f"{op}: {e} (shapes {np.shape(da)} and {np.shape(db)})") from None
 
 
 def _operand(x, like):
@@ -44,20 +54,83 @@ def _const_or_none(x):
     return None if isinstance(x, Tensor) else x
 
 
+_BOOL, _INT64 = np.dtype(bool), np.dtype(np.int64)
+
+
+def _category(dtype):
+    """torch's dtype categories, lowest first: 0 bool, 1 integer, 2 floating point."""
+    return 2 if dtype.kind == "f" else 0 if dtype.kind == "b" else 1
+
+
+def _join(a, b):
+    """Two dtypes of the same rank of operand: the higher category wins (int64 with float32
+    gives float32); within one category the wider dtype."""
+    if a is None or a == b:
+        return b
+    ca, cb = _category(a), _category(b)
+    return np.promote_types(a, b) if ca == cb else a if ca > cb else b
+
+
+def result_type(*operands):
+    """The dtype of an operation on ``operands``, by torch's promotion table.
+
+    Operands come in three ranks: tensors with dimensions, 0-d tensors, Python numbers.
+    The result takes the dtype of the highest rank present (joined by :func:`_join`); a
+    lower rank changes it only if its category is higher, and then gives its own dtype (a
+    0-d tensor) or the default one (a Python number: an int meeting a bool tensor gives
+    int64, a float meeting an integer tensor the default float dtype). So
+    ``float32 + float64 0-d`` stays float32, ``int64 + 0.5`` is float32 (numpy: float64)."""
+    dims = zero = number = None
+    for o in operands:
+        if isinstance(o, Tensor):
+            if o.data.ndim:
+                dims = _join(dims, o.data.dtype)
+            else:
+                zero = _join(zero, o.data.dtype)
+        elif o is not None:
+            dt = (_BOOL if isinstance(o, (bool, np.bool_)) else
+                  _INT64 if isinstance(o, (int, np.integer)) else _Defaults.dtype)
+            number = _join(number, dt)
+    out = dims
+    for dt in (zero, number):
+        if dt is not None and (out is None or _category(dt) > _category(out)):
+            out = dt
+    return out
+
+
+def _cast(x, dtype):
+    return x.to(dtype) if isinstance(x, Tensor) and x.data.dtype != dtype else x
+
+
 def _promote(a, b):
-    """Type promotion as torch does it: an integer (or bool) tensor meeting a float tensor
-    takes that tensor's dtype, and meeting a Python float the default float dtype (numpy
-    would go to float64 in both cases)."""
-    a_int = a.data.dtype.kind != "f"
+    """Both operands of a binary op brought to :func:`result_type` (a Python number stays a
+    number: numpy then keeps the tensor's dtype, as torch)."""
     if isinstance(b, Tensor):
-        b_int = b.data.dtype.kind != "f"
-        if a_int and not b_int:
-            a = a.to(b.data.dtype)
-        elif b_int and not a_int:
-            b = b.to(a.data.dtype)
-    elif isinstance(b, float) and a_int:
-        a = a.to(_Defaults.dtype)
-    return a, b
+        if a.data.dtype == b.data.dtype:
+            return a, b
+    elif a.data.dtype.kind == "f":          # a number never changes a float tensor's dtype
+        return a, b
+    dt = result_type(a, b)
+    return _cast(a, dt), _cast(b, dt)
+
+
+def _floating(x):
+    """An integer or bool tensor as the default float dtype (exp, log, sin, ... of an
+    integer tensor are floats, as in torch); a float tensor unchanged."""
+    return x if x.data.dtype.kind == "f" else x.to(_Defaults.dtype)
+
+
+def _zero(like):
+    return Tensor._make(np.zeros((), like.data.dtype))
+
+
+def select(mask, grad):
+    """ȳ where ``mask`` (a bool array) holds, 0 elsewhere: how a VJP masks a gradient.
+
+    By selection, not multiplication: ȳ · 0 would turn an infinite or NaN ȳ into NaN where
+    the gradient must be 0 (√relu(x) at x < 0, as torch). A minigrad op (Where), so it stays
+    differentiable with create_graph=True."""
+    return Where.apply(mask, grad, _zero(grad))
 
 
 class Add(Function):
@@ -132,14 +205,17 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ;  for a tensor exponent also
-    n̄ = ȳ · y · ln a (taken as 0 where a = 0, as torch). Saves a and n."""
+    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ (0 where n = 0, even at a = 0);  for a tensor
+    exponent also
+    n̄ = ȳ · y · ln a, taken as 0 where a = 0 and n ≥ 0 (as torch; at a = 0, n < 0 it is
+    ∞ · (−∞) = −∞). Saves a and n."""
 
     @staticmethod
     def forward(ctx, a, n):
         ctx.save_for_backward(_tensor_or_none(a), _tensor_or_none(n))
         ctx.consts = (_const_or_none(a), _const_or_none(n))
-        return _binary("pow", np.power, a, n)
+        with np.errstate(divide="ignore", invalid="ignore"):     # 0 ** -1 = inf, as torch
+            return _binary("pow", np.power, a, n)
 
     @staticmethod
     def backward(ctx, grad):
@@ -151,13 +227,16 @@ class Pow(Function):
         if na:
             if not isinstance(n, Tensor) and n == 0:
                 ga = grad * 0.0
+            elif isinstance(n, Tensor):
+                ga = unbroadcast(select(np.asarray(n.data != 0), grad * n * a ** (n - 1)),
+                                 a.shape)
             else:
                 ga = unbroadcast(grad * n * a ** (n - 1), a.shape)
         if nn:
             a_t = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, n.data.dtype))
-            safe = where(a_t == 0, 1.0, a_t)
-            ga_n = grad * (a_t ** n) * log(safe)
-            gn = unbroadcast(ga_n, n.shape)
+            zero = np.asarray((a_t.data == 0) & (n.data >= 0))
+            safe = where(zero, 1.0, a_t)            # log(1) = 0: no NaN in a second derivative
+            gn = unbroadcast(select(~zero, grad * (a_t ** n) * log(safe)), n.shape)
         return ga, gn
 
 
@@ -279,24 +358,45 @@ class Erf(Function):
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi).   VJP: x̄ = ȳ where lo ≤ x ≤ hi, else 0 (as torch). Saves x."""
+    """y = min(max(x, lo), hi) (lo, hi numbers or tensors, broadcast; NaN in x stays NaN).
+
+    VJP (as torch): x̄ = ȳ where lo ≤ x ≤ hi, else 0;  lo̅ = ȳ where x < lo (and lo < hi);
+    hi̅ = ȳ where x > hi (or hi < lo) — each by selection, then unbroadcast. Saves x and the
+    tensor bounds."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.bounds = (lo, hi)
-        return np.clip(x.data, lo, hi)
+        ctx.save_for_backward(x, _tensor_or_none(lo), _tensor_or_none(hi))
+        ctx.bounds = (_const_or_none(lo), _const_or_none(hi))
+        lo_d, hi_d = _d(lo), _d(hi)
+        try:
+            return np.clip(x.data, lo_d, hi_d)
+        except ValueError:
+            raise RuntimeError(
+                f"clamp: input {tuple(x.shape)}, min {np.shape(lo_d)} and max {np.shape(hi_d)} "
+                f"cannot be broadcast together.") from None
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        keep = np.ones(x.shape, bool)
+        x, lo_t, hi_t = ctx.saved_tensors
+        lo = ctx.bounds[0] if lo_t is None else lo_t.data
+        hi = ctx.bounds[1] if hi_t is None else hi_t.data
+        d = x.data
+        keep = True
         if lo is not None:
-            keep &= x.data >= lo
+            keep = d >= lo
         if hi is not None:
-            keep &= x.data <= hi
-        return grad * Tensor._make(keep), None, None
+            keep = keep & (d <= hi)
+        nx, nlo, nhi = ctx.needs_input_grad
+        gx = unbroadcast(select(np.broadcast_to(keep, grad.shape), grad), x.shape) if nx else None
+        glo = ghi = None
+        if nlo:
+            below = d < lo if hi is None else (d < lo) & (lo < hi)
+            glo = unbroadcast(select(np.broadcast_to(below, grad.shape), grad), lo_t.shape)
+        if nhi:
+            above = d > hi if lo is None else (d > hi) | (hi < lo)
+            ghi = unbroadcast(select(np.broadcast_to(above, grad.shape), grad), hi_t.shape)
+        return gx, glo, ghi
 
 
 class Where(Function):
@@ -316,7 +416,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         _, na, nb = ctx.needs_input_grad
-        zero = Tensor._make(np.zeros((), grad.data.dtype))
+        zero = _zero(grad)
         return (None,
                 unbroadcast(where(ctx.cond, grad, zero), ctx.shapes[0]) if na else None,
                 unbroadcast(where(ctx.cond, zero, grad), ctx.shapes[1]) if nb else None)
@@ -352,9 +452,9 @@ def add(a, b, alpha=1):
     b = _operand(b, a)
     if alpha != 1:
         b = b * alpha
-    if isinstance(a, Tensor):
-        return Add.apply(*_promote(a, b))
-    return Add.apply(b, a)
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    return Add.apply(*_promote(a, b))
 
 
 def sub(a, b, alpha=1):
@@ -384,14 +484,16 @@ def div(a, b, rounding_mode=None):
         raise NotImplementedError("div: rounding_mode is not differentiable; use a // b on .data")
     b = _operand(b, a)
     a, b = _promote(a, b)
-    if a.data.dtype.kind != "f" and (not isinstance(b, Tensor) or b.data.dtype.kind != "f"):
-        a = a.to(_Defaults.dtype)       # as torch: integer division gives a float
+    if a.data.dtype.kind != "f":        # as torch: true division of integers gives a float
+        a, b = a.to(_Defaults.dtype), _cast(b, _Defaults.dtype)
     return Div.apply(a, b)
 
 
 def rdiv(a, b):
     """b / a, for ``number / tensor``."""
     a, b = _promote(a, b)
+    if a.data.dtype.kind != "f":
+        a = a.to(_Defaults.dtype)
     return Div.apply(b, a)
 
 
@@ -401,6 +503,8 @@ def pow(a, n):
 
 
 def rpow(a, base):
+    """base ** a, for ``number ** tensor``."""
+    a, base = _promote(a, _operand(base, a))
     return Pow.apply(base, a)
 
 
@@ -409,15 +513,15 @@ def neg(x):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def rsqrt(x):
@@ -429,15 +533,15 @@ def abs(x):
 
 
 def sin(x):
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 def cos(x):
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 def erf(x):
-    return Erf.apply(x)
+    return Erf.apply(_floating(x))
 
 
 def square(x):
@@ -445,16 +549,34 @@ def square(x):
 
 
 def clamp(x, min=None, max=None):
-    return Clamp.apply(x, min, max)
+    """``x`` limited to [min, max]; each bound a number, a tensor (broadcast) or None."""
+    if min is None and max is None:
+        raise RuntimeError(f"clamp: at least one of min and max must be given (input of shape "
+                           f"{tuple(x.shape)}); with neither there is nothing to clamp to.")
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        raise TypeError(f"clamp: min and max must be both numbers or both tensors, got "
+                        f"{type(min).__name__} and {type(max).__name__} (input of shape "
+                        f"{tuple(x.shape)}); wrap the number with tensor().")
+    min, max = (None if v is None else _operand(v, x) for v in (min, max))
+    dt = result_type(x, min, max)
+    return Clamp.apply(_cast(x, dt), _cast(min, dt), _cast(max, dt))
 
 
 clip = clamp
 
 
 def where(condition, input, other):
-    """``condition ? input : other`` element-wise; differentiable in ``input`` and ``other``."""
-    cond = np.asarray(_d(condition), dtype=bool)
+    """``condition ? input : other`` element-wise; differentiable in ``input`` and ``other``.
+    The result's dtype is that of ``input + other`` (torch's promotion)."""
+    cond = np.asarray(_d(condition))
+    if cond.dtype != bool:
+        raise RuntimeError(f"where: the condition must be a bool tensor, but got one of dtype "
+                           f"{cond.dtype} and shape {cond.shape}; compare first (x > 0) or "
+                           f"call .bool().")
     input, other = _operand(input, None), _operand(other, None)
+    dt = result_type(input, other)
+    input, other = (_cast(v, dt) if isinstance(v, Tensor) else Tensor._make(np.asarray(v, dt))
+                    for v in (input, other))
     return Where.apply(cond, input, other)
 
 
@@ -504,5 +626,75 @@ def allclose(a, b, rtol=1e-5, atol=1e-8):
 
 
 def masked_fill(x, mask, value):
-    """``x`` with ``value`` wherever ``mask`` is True; the gradient flows only where it is not."""
-    return where(mask, value, x)
+    """``x`` with ``value`` wherever ``mask`` is True; the gradient flows only where it is not.
+    The result keeps ``x``'s dtype (the value is cast to it, as torch)."""
+    m = _d(mask)
+    if np.asarray(m).dtype != bool:
+        raise RuntimeError(f"masked_fill: the mask must be a bool tensor, but got one of dtype "
+                           f"{np.asarray(m).dtype} and shape {np.shape(m)} (input of shape "
+                           f"{tuple(x.shape)}); compare first (mask == 1) or call .bool().")
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"masked_fill: the value must be a number or a 0-d tensor, got a "
+                               f"tensor of shape {tuple(value.shape)}.")
+        value = _cast(value, x.data.dtype)
+    else:
+        value = Tensor._make(np.asarray(value).astype(x.data.dtype))
+    return Where.apply(np.asarray(m), value, x)
+
+
+class Maximum(Function):
+    """y = max(a, b) element-wise (NaN if either is NaN, as torch).
+
+    VJP (as torch): ā = ȳ where a > b, ȳ/2 where a = b (a tie splits it), 0 where a < b;
+    b̄ the mirror image; where a NaN is involved both receive ȳ. By selection, then
+    unbroadcast. ``Minimum`` is the same with the comparison reversed. Saves nothing but
+    the comparisons."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _binary("maximum", np.maximum, a, b)
+        ctx.masks = (a.data < b.data, a.data == b.data, a.data > b.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        lt, eq, gt = ctx.masks
+        return _tie_split(ctx, grad, lt, eq, gt)
+
+
+class Minimum(Function):
+    """y = min(a, b) element-wise; the VJP of ``Maximum`` with the comparison reversed."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _binary("minimum", np.minimum, a, b)
+        ctx.masks = (a.data > b.data, a.data == b.data, a.data < b.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        lt, eq, gt = ctx.masks
+        return _tie_split(ctx, grad, lt, eq, gt)
+
+
+def _tie_split(ctx, grad, loses, tie, wins):
+    """The gradients of max(a, b) (or min): ȳ to the winner, ȳ/2 to each on a tie, 0 to the
+    loser; ``loses`` and ``wins`` are a's, and a NaN compares as neither."""
+    na, nb = ctx.needs_input_grad
+    shape = grad.shape
+    g = where(np.broadcast_to(tie, shape), grad * 0.5, grad)
+    return (unbroadcast(select(np.broadcast_to(~loses, shape), g), ctx._input_meta[0][0])
+            if na else None,
+            unbroadcast(select(np.broadcast_to(~wins, shape), g), ctx._input_meta[1][0])
+            if nb else None)
+
+
+def maximum(a, b):
+    """Element-wise max of two tensors (``torch.max(a, b)`` too)."""
+    return Maximum.apply(*_promote(a, _operand(b, a)))
+
+
+def minimum(a, b):
+    """Element-wise min of two tensors (``torch.min(a, b)`` too)."""
+    return Minimum.apply(*_promote(a, _operand(b, a)))

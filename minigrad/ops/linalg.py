@@ -86,17 +86,44 @@ class Linear(Function):
         return gx, gw, gb
 
 
+def _same_dtype(op, *xs):
+    dtypes = [x.data.dtype for x in xs if x is not None]
+    if any(dt != dtypes[0] for dt in dtypes):
+        raise RuntimeError(f"{op}: expected operands of one dtype, but got "
+                           f"{' and '.join(str(dt) for dt in dtypes)} (shapes "
+                           f"{' and '.join(str(tuple(x.shape)) for x in xs if x is not None)}); "
+                           f"matrix products do not promote: cast one with .to(other.dtype).")
+
+
 def matmul(a, b):
+    if a.data.dtype != b.data.dtype:
+        _same_dtype("matmul", a, b)
     return MatMul.apply(a, b)
 
 
 def mm(a, b):
-    return MatMul.apply(a, b)
+    """The product of two matrices (2-D only; ``matmul`` broadcasts batches)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: both arguments must be matrices (2-D), got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}; use bmm or matmul for "
+                           f"batches.")
+    return matmul(a, b)
 
 
 def bmm(a, b):
-    return MatMul.apply(a, b)
+    """Batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p), no broadcasting."""
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: both arguments must be 3-D batches of matrices, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}; use mm for matrices.")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: the batch sizes of shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)} differ ({a.shape[0]} and {b.shape[0]}); bmm does "
+                           f"not broadcast, use matmul.")
+    return matmul(a, b)
 
 
 def linear(input, weight, bias=None):
+    if input.data.dtype != weight.data.dtype or (bias is not None and
+                                                  bias.data.dtype != weight.data.dtype):
+        _same_dtype("linear", input, weight, bias)
     return Linear.apply(input, weight, bias)

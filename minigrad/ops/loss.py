@@ -11,6 +11,8 @@ from .broadcast import unbroadcast
 
 
 def _stable_log_softmax(d, axis):
+    if d.size == 0:
+        return d.copy()
     shifted = d - d.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -23,8 +25,11 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
-        y = Tensor._make(e / e.sum(axis=dim, keepdims=True))
+        if x.data.size == 0:
+            y = Tensor._make(x.data.copy())
+        else:
+            e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
+            y = Tensor._make(e / e.sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -54,6 +59,9 @@ class LogSoftmax(Function):
 
 def _targets(logits, target, ignore_index, op):
     """Check class-index targets against logits of shape (N, C, …) or (C,)."""
+    if logits.ndim == 0:
+        raise RuntimeError(f"{op}: the input must have a class dimension, (C,) or (N, C, ...), "
+                           f"but got a 0-d tensor.")
     cdim = 0 if logits.ndim == 1 else 1
     C = logits.shape[cdim]
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -82,8 +90,8 @@ def _targets(logits, target, ignore_index, op):
 
 
 def _reduce(per_item, weight_sum, reduction, op):
-    if reduction == "mean":
-        return per_item.sum() / weight_sum
+    if reduction == "mean":                     # the mean of nothing (all ignored) is NaN
+        return per_item.sum() / weight_sum if weight_sum else np.full((), np.nan, per_item.dtype)
     if reduction == "sum":
         return per_item.sum()
     if reduction == "none":
@@ -95,7 +103,9 @@ def _grad_scale(grad, shape, count, reduction, cdim):
     """The upstream gradient of the reduced loss, spread over the per-item losses."""
     if reduction == "none":
         return grad.unsqueeze(cdim)
-    g = grad * (1.0 / count) if reduction == "mean" else grad
+    if reduction == "mean":       # no item counted: the loss is NaN, its gradient 0 (as torch)
+        grad = grad * (1.0 / count if count else 0.0)
+    g = grad
     return g.reshape((1,) * len(shape))
 
 
@@ -105,13 +115,20 @@ class CrossEntropy(Function):
 
     Fused VJP: x̄ = (S − y) · L̄ — with p = [0.7, 0.2, 0.1] and label 0 the gradient is
     [−0.3, 0.2, 0.1]. ('mean' divides by the number of non-ignored targets.)
+    With class-index targets the terms where yᵢ = 0 are left out, not multiplied by 0, so a
+    −∞ logit that is not the target gives a finite loss (as torch; with probability targets
+    torch multiplies, 0 · (−∞) = NaN, and so does minigrad).
     Saves x; S is recomputed in backward."""
 
     @staticmethod
-    def forward(ctx, x, y, cdim, reduction, count):
+    def forward(ctx, x, y, cdim, reduction, count, indices):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
-        per_item = -(y * _stable_log_softmax(x.data, cdim)).sum(axis=cdim)
+        with np.errstate(invalid="ignore"):      # 0 · (−∞): dropped below, or NaN as torch
+            terms = y * _stable_log_softmax(x.data, cdim)
+        if indices:
+            terms = np.where(y != 0, terms, 0)
+        per_item = -terms.sum(axis=cdim)
         return _reduce(per_item, count, reduction, "cross_entropy")
 
     @staticmethod
@@ -122,17 +139,18 @@ class CrossEntropy(Function):
         if not np.all(rows == 1):
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
-        return (p - Tensor._make(ctx.y)) * g, None, None, None, None
+        return (p - Tensor._make(ctx.y)) * g, None, None, None, None, None
 
 
 class NllLoss(Function):
-    """L = −z[target] per row (z = log-probabilities), reduced by ``reduction``.
+    """L = −z[target] per row (z = log-probabilities), reduced by ``reduction``: picked, not
+    multiplied by the one-hot, so a −∞ elsewhere in the row does not make it NaN.
     VJP: z̄ = −onehot(target) · L̄. Saves nothing but the one-hot."""
 
     @staticmethod
     def forward(ctx, z, onehot, cdim, reduction, count):
         ctx.onehot, ctx.cdim, ctx.reduction, ctx.count = onehot, cdim, reduction, count
-        per_item = -(onehot * z.data).sum(axis=cdim)
+        per_item = -np.where(onehot != 0, z.data, 0).sum(axis=cdim)
         return _reduce(per_item, count, reduction, "nll_loss")
 
     @staticmethod
@@ -160,7 +178,7 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        g = grad * (1.0 / ctx.n) if ctx.reduction == "mean" else grad
+        g = grad * (1.0 / ctx.n if ctx.n else 0.0) if ctx.reduction == "mean" else grad
         d = (x - t) * g * 2.0
         nx, nt = ctx.needs_input_grad[:2]
         return (unbroadcast(d, x.shape) if nx else None,
@@ -203,17 +221,20 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             if label_smoothing:
                 t = t * (1 - label_smoothing) + label_smoothing / input.shape[cdim]
             per_item = -(t * log_softmax(input, cdim)).sum(cdim)
+            if reduction == "mean":
+                return per_item.mean()
             return _reduce(per_item, per_item.data.size, reduction, "cross_entropy")
         y = target.data.astype(input.data.dtype)
         count = int(np.prod(input.shape) // input.shape[cdim])
-        rows = 1.0
+        rows, indices = 1.0, False
     else:
         cdim, y, valid = _targets(input, target, ignore_index, "cross_entropy")
         count = int(valid.sum())
         rows = y.sum(axis=cdim, keepdims=True)          # 0 for an ignored row: stays 0
+        indices = True
     if label_smoothing:
         y = y * (1 - label_smoothing) + rows * (label_smoothing / input.shape[cdim])
-    return CrossEntropy.apply(input, y, cdim, reduction, count)
+    return CrossEntropy.apply(input, y, cdim, reduction, count, indices)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):

@@ -11,12 +11,16 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import _floating, maximum, minimum, select, where
 
 values_indices = namedtuple("max", ["values", "indices"])
+min_values_indices = namedtuple("min", ["values", "indices"])
 
 
 def _dims(dim, ndim, op):
-    if dim is None:
+    """The dimensions to reduce, non-negative and sorted: all of them for ``None``, ``()``
+    or ``[]`` (as torch); a 0-d tensor accepts dim 0 and -1."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     out = []
@@ -24,7 +28,7 @@ def _dims(dim, ndim, op):
         n = builtins.max(ndim, 1)
         if not -n <= d < n:
             raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} "
-                             f"dimension(s).")
+                             f"dimension(s) (valid: {-n} to {n - 1}).")
         out.append(d % n)
     return tuple(sorted(set(out))) if ndim else ()
 
@@ -55,11 +59,14 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x.shape, dims
         ctx.n = int(np.prod([x.shape[d] for d in dims]))
+        if ctx.n == 0:                            # the mean of nothing is NaN, as torch
+            return np.full(np.sum(x.data, axis=dims, keepdims=keepdim).shape, np.nan,
+                           x.data.dtype)
         return x.data.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad.reshape(_kept_shape(ctx.shape, ctx.dims)) * (1.0 / ctx.n)
+        g = grad.reshape(_kept_shape(ctx.shape, ctx.dims)) * (1.0 / ctx.n if ctx.n else np.nan)
         return g.expand(ctx.shape), None, None
 
 
@@ -73,26 +80,65 @@ class Var(Function):
         ctx.save_for_backward(x)
         ctx.dims, ctx.correction = dims, correction
         ctx.n = int(np.prod([x.shape[d] for d in dims]))
-        return x.data.var(axis=dims, ddof=correction, keepdims=keepdim)
+        return _var(x, dims, correction, keepdim, ctx.n)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        g = grad.reshape(_kept_shape(x.shape, ctx.dims))
-        centred = x - x.mean(dim=ctx.dims, keepdim=True)
-        dof = ctx.n - ctx.correction           # no degrees of freedom left: NaN, as torch
-        return g * centred * (2.0 / dof if dof > 0 else float("nan")), None, None, None
+        return _var_vjp(ctx, x, grad.reshape(_kept_shape(x.shape, ctx.dims))), None, None, None
+
+
+def _var(x, dims, correction, keepdim, n):
+    if n - correction <= 0:                   # no degrees of freedom left: NaN, as torch
+        return np.full(np.sum(x.data, axis=dims, keepdims=keepdim).shape, np.nan, x.data.dtype)
+    return x.data.var(axis=dims, ddof=correction, keepdims=keepdim)
+
+
+def _var_vjp(ctx, x, g):
+    """x̄ = g · 2(x − μ) / (n − correction), g the gradient of the variance (kept shape)."""
+    centred = x - x.mean(dim=ctx.dims, keepdim=True)
+    dof = ctx.n - ctx.correction
+    return g * centred * (2.0 / dof if dof > 0 else float("nan"))
+
+
+class Std(Function):
+    """y = √var(x) over ``dims`` (see Var).   VJP: x̄ = ȳ · (x − μ) / ((n − correction) · y),
+    i.e. Var's VJP with the gradient ȳ / (2y) — taken as 0 where y = 0 (a constant input:
+    as torch, not ∞ · 0 = NaN). Saves x and y."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.dims, ctx.correction = dims, correction
+        ctx.n = int(np.prod([x.shape[d] for d in dims]))
+        y = Tensor._make(np.sqrt(_var(x, dims, correction, keepdim, ctx.n)))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.dims)
+        y, grad = y.reshape(kept), grad.reshape(kept)
+        zero = np.asarray(y.data == 0)
+        g_var = select(~zero, grad / (2 * where(zero, 1.0, y)))
+        return _var_vjp(ctx, x, g_var), None, None, None
 
 
 class Max(Function):
     """y = max x over all elements, or over one ``dim``.
 
-    VJP: the gradient goes to the maximal element(s) only, 0 elsewhere. Ties, as torch:
-    the whole-tensor ``max()`` and ``amax`` share ȳ evenly among tied maxima; ``max(dim)``
-    gives it all to the index it returned. Saves x and y (or the indices)."""
+    VJP: the gradient goes to the maximal element(s) only, 0 elsewhere (selected, so an
+    infinite ȳ stays off the others). As torch: ``max(dim)`` gives it all to the index it
+    returned (a NaN's, if any); the whole-tensor ``max()`` shares ȳ evenly among tied
+    maxima, a NaN maximum counting as the NaNs; ``amax`` shares it too but, as torch,
+    multiplies by the mask (ȳ/count · 1[x = y]: NaN everywhere when y is NaN).
+    Saves x (and the indices)."""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, indices):
+        if x.data.size == 0 and any(x.shape[d] == 0 for d in dims):
+            raise IndexError(f"max: cannot reduce a tensor of shape {tuple(x.shape)} over its "
+                             f"empty dimension(s) {dims}: the maximum of nothing is undefined.")
         y = x.data.max(axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x)
         ctx.dims, ctx.indices = dims, indices
@@ -103,14 +149,21 @@ class Max(Function):
         x, = ctx.saved_tensors
         kept = _kept_shape(x.shape, ctx.dims)
         g = grad.reshape(kept)
-        if ctx.indices is not None:           # max(dim): to the returned index
-            d = ctx.dims[0]
-            pos = np.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
-            mask = pos == ctx.indices.reshape(kept)
-        else:                                 # ties share evenly
-            mask = x.data == x.data.max(axis=ctx.dims, keepdims=True)
-            mask = mask / mask.sum(axis=ctx.dims, keepdims=True)
-        return g * Tensor._make(mask.astype(x.data.dtype)), None, None, None
+        d = x.data
+        if isinstance(ctx.indices, np.ndarray):   # max(dim): to the returned index
+            if x.ndim == 0:
+                return g, None, None, None
+            dim = ctx.dims[0]
+            pos = np.arange(x.shape[dim]).reshape([-1 if i == dim else 1 for i in range(x.ndim)])
+            return select(pos == ctx.indices.reshape(kept), g), None, None, None
+        y = d.max(axis=ctx.dims, keepdims=True)
+        mask = d == y
+        if ctx.indices == "amax":                 # torch's amax: ȳ/count times the mask
+            share = mask / mask.sum(axis=ctx.dims, keepdims=True)
+            return g * Tensor._make(share.astype(d.dtype)), None, None, None
+        mask |= np.isnan(d) & np.isnan(y)         # max(): ties (or NaNs) share evenly
+        share = Tensor._make((1.0 / mask.sum(axis=ctx.dims, keepdims=True)).astype(d.dtype))
+        return select(mask, g * share), None, None, None
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -128,24 +181,29 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     return Mean.apply(x, _dims(dim, x.ndim, "mean"), keepdim)
 
 
+def _correction(unbiased, correction):
+    return (0 if unbiased is False else 1) if correction is None else correction
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    return Var.apply(x, _dims(dim, x.ndim, "var"), correction, keepdim)
+    return Var.apply(x, _dims(dim, x.ndim, "var"), _correction(unbiased, correction), keepdim)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(x, dim, unbiased, keepdim, correction).sqrt()
+    return Std.apply(x, _dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
 
 
 def max(x, dim=None, keepdim=False):
-    """``x.max()``: the largest element; ``x.max(dim)``: a (values, indices) pair."""
+    """``x.max()``: the largest element; ``x.max(dim)``: a (values, indices) pair;
+    ``max(a, b)`` with a tensor b: the element-wise maximum (``maximum``)."""
     if dim is None:
         return Max.apply(x, _dims(None, x.ndim, "max"), False, None)
     if isinstance(dim, Tensor):
-        from .elementwise import Where
-        return Where.apply(np.asarray(x.data >= dim.data), x, dim)
+        return maximum(x, dim)
     dims = _dims(dim, x.ndim, "max")
+    if isinstance(dim, (tuple, list)) and len(dim) != 1:
+        raise TypeError(f"max: dim must be one dimension (an int), got {dim!r}; use amax "
+                        f"to reduce over several.")
     idx = np.argmax(x.data, axis=dims[0]) if x.ndim else np.zeros((), np.int64)
     values = Max.apply(x, dims, keepdim, idx)
     idx = np.expand_dims(idx, dims[0]) if keepdim and x.ndim else idx
@@ -153,15 +211,17 @@ def max(x, dim=None, keepdim=False):
 
 
 def min(x, dim=None, keepdim=False):
+    """As max: the smallest element, a (values, indices) pair, or ``minimum(a, b)``."""
     if dim is None:
         return -max(-x)
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
     v, i = max(-x, dim, keepdim)
-    return values_indices(-v, i)
+    return min_values_indices(-v, i)
 
 
 def amax(x, dim=None, keepdim=False):
-    dims = _dims(dim if dim != () else None, x.ndim, "amax")
-    return Max.apply(x, dims, keepdim, None)
+    return Max.apply(x, _dims(dim, x.ndim, "amax"), keepdim, "amax")
 
 
 def amin(x, dim=None, keepdim=False):
@@ -180,7 +240,11 @@ def argmin(x, dim=None, keepdim=False):
 
 def logsumexp(x, dim, keepdim=False):
     """log Σ eˣ, computed stably as m + log Σ e^(x−m) with m = max x (m carries no gradient,
-    it cancels)."""
-    m = Tensor._make(np.max(x.data, axis=dim, keepdims=True))
-    out = (x - m).exp().sum(dim=dim, keepdim=True).log() + m
-    return out if keepdim else out.squeeze(dim)
+    it cancels). An infinite m is replaced by 0, as torch: a row of −∞ gives −∞ and a row
+    holding +∞ gives +∞ (not ∞ − ∞ = NaN); over an empty dimension the sum is 0, log 0 = −∞."""
+    dims = _dims(dim, x.ndim, "logsumexp")
+    x = _floating(x)
+    m = np.max(x.data, axis=dims, keepdims=True, initial=-np.inf)
+    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x.data.dtype))
+    out = (x - m).exp().sum(dim=dims, keepdim=True).log() + m
+    return out if keepdim else out.reshape(np.sum(x.data, axis=dims).shape)

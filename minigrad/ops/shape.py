@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import _cast, result_type
 
 
 def _view_of(out, x):
@@ -24,7 +25,7 @@ def _shares(out, x):
 
 
 def _dim(d, ndim, op):
-    if not -ndim <= d < max(ndim, 1):
+    if not -max(ndim, 1) <= d < max(ndim, 1):
         raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} "
                          f"dimension(s) (valid: {-max(ndim, 1)} to {max(ndim, 1) - 1}).")
     return d % max(ndim, 1)
@@ -114,6 +115,9 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *xs):
+        ndim = max(x.ndim for x in xs)                 # a 1-D empty tensor is skipped (torch)
+        ctx.skipped = [x.ndim != ndim and x.shape == (0,) for x in xs]
+        xs = [x for x, skip in zip(xs, ctx.skipped) if not skip]
         ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
         try:
             return np.concatenate([x.data for x in xs], axis=dim)
@@ -124,7 +128,9 @@ class Cat(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (None,) + tuple(grad.split(ctx.sizes, ctx.dim))
+        pieces = iter(grad.split(ctx.sizes, ctx.dim))
+        return (None,) + tuple(Tensor._make(np.zeros(0, grad.data.dtype)) if skip else next(pieces)
+                               for skip in ctx.skipped)
 
 
 class Split(Function):
@@ -173,10 +179,14 @@ def view(x, *shape):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                           f"tensor of shape {tuple(x.shape)}; flatten joins the dimensions "
+                           f"from start_dim through end_dim, so start_dim must not come after.")
     if x.ndim == 0:
         return x.reshape(1)
-    s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
-    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
+    return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
 
 
 def permute(x, *dims):
@@ -197,6 +207,9 @@ def transpose(x, dim0, dim1):
 
 
 def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with at most 2 dimensions, but got one of shape "
+                           f"{tuple(x.shape)}; use .transpose(dim0, dim1) or .mT for batches.")
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
@@ -209,13 +222,24 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {_dim(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, tuple) else (dim,))}
+        dims = {_dim(d, x.ndim, "squeeze")
+                for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return x.reshape(shape)
 
 
+def _seq_as_tuple(key):
+    """torch's (and old numpy's) rule: a list holding a list, tuple, tensor, slice, None or
+    Ellipsis is read as a tuple of indices, one per dimension (``x[[[1, -1, 1]]]`` is
+    ``x[[1, -1, 1]]``); a list of numbers is one integer-array index."""
+    return len(key) < 32 and any(isinstance(k, (list, tuple, Tensor, np.ndarray, slice))
+                                 or k is None or k is Ellipsis for k in key)
+
+
 def _norm_key(key):
     """Tensors inside an index become numpy arrays (they carry no gradient)."""
+    if isinstance(key, list) and _seq_as_tuple(key):
+        key = tuple(key)
     if isinstance(key, tuple):
         return tuple(_norm_key(k) for k in key)
     if isinstance(key, Tensor):
@@ -230,11 +254,24 @@ def getitem(x, key):
 
 
 def cat(tensors, dim=0):
+    """The tensors joined along ``dim``, promoted to one dtype (torch's table). As torch, a
+    1-D empty tensor (shape (0,)) is skipped whatever the others' shapes."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors.")
-    d = _dim(dim, tensors[0].ndim, "cat")
-    return Cat.apply(d, *tensors)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: the tensor at position {i} is 0-d and cannot be "
+                               f"concatenated (it has no dimension to join along); use stack, "
+                               f"or .reshape(1) it first.")
+    kept = [t for t in tensors if t.shape != (0,)] or tensors[:1]
+    ndims = {t.ndim for t in kept}
+    if len(ndims) > 1:
+        raise RuntimeError(f"cat: tensors must have the same number of dimensions, got shapes "
+                           f"{[tuple(t.shape) for t in tensors]}.")
+    d = _dim(dim, kept[0].ndim, "cat")
+    dt = result_type(*kept)
+    return Cat.apply(d, *(_cast(t, dt) for t in tensors))
 
 
 concat = concatenate = cat
@@ -256,7 +293,11 @@ def split(x, split_size_or_sections, dim=0):
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        sizes = [step] * (n // step) + ([n % step] if n % step else [])
+        if step < 0 or (step == 0 and n):
+            raise RuntimeError(f"split: split_size must be positive (0 only for an empty "
+                               f"dimension), got {step} for dimension {d} of shape "
+                               f"{tuple(x.shape)}.")
+        sizes = [step] * (n // step) + ([n % step] if n % step else []) if step else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
@@ -267,6 +308,9 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: the number of chunks must be positive, got {chunks} "
+                           f"(tensor of shape {tuple(x.shape)}).")
     n = x.shape[_dim(dim, x.ndim, "chunk")]
     return split(x, -(-n // chunks), dim)
 

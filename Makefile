@@ -2,6 +2,7 @@
 #
 #   make book       build the book in its four languages into _build/html (creates .venv, installs)
 #   make test       the whole test suite, with the chapter and solution notebooks under nbval
+#   make test-numerics  nbval over the English notebooks again, under a second numeric environment
 #   make lab        open the notebooks in JupyterLab
 #   make bench      time minigrad against torch and plain numpy
 #   make install    only create .venv and install (done by the targets above when needed)
@@ -38,10 +39,10 @@ else
 NBVAL :=
 endif
 
-.PHONY: help venv install browser fonts book test lab bench lock clean distclean
+.PHONY: help venv install browser fonts book test test-numerics lab bench lock clean distclean
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 
 venv: $(BIN)/python
 
@@ -69,6 +70,18 @@ book: install
 test: install browser fonts
 	-$(BUILD_BOOK) > /dev/null 2>&1
 	$(BIN)/python -m pytest tests $(NBVAL) $(PYTEST_ARGS)
+
+# The stored outputs must hold on any machine, not only on the one that executed them. nbval
+# runs the English chapters and solutions once more with torch's scalar (non-vectorized)
+# kernels, a generic BLAS kernel and one thread: round-off changes in the last digits, and
+# every output that depends on it (a check's measured figure) must be one the sanitizer
+# replaces. The translations run the same code, so English stands for all four languages.
+NUMERICS_ENV := ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Prescott OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+EN_NOTEBOOKS := $(wildcard chapters/en/*.ipynb solutions/en/*.ipynb)
+
+test-numerics: install fonts
+	$(NUMERICS_ENV) $(BIN)/python -m pytest $(EN_NOTEBOOKS) --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 # Chromium from Debian's packages (Playwright drives it; it downloads no browser of its own).
 browser:

@@ -1,6 +1,6 @@
 """``compare``: the printed check that follows every claim in the book.
 
-    compare("∂L/∂W", W.grad, W_torch.grad)      # prints  ∂L/∂W: max |Δ| = 2.2e-16 ✓
+    compare("∂L/∂W", W.grad, W_torch.grad)      # prints  ∂L/∂W: max |Δ| = 2.2e-16 ≤ 1e-12 ✓
 
 It accepts minigrad tensors, torch tensors, numpy arrays and nested lists alike, so a
 chapter can set minigrad's answer beside torch's, or beside the numbers printed in the notes.
@@ -23,20 +23,38 @@ class CheckFailed(AssertionError):
     """Raised when a printed check fails, so that a notebook with a wrong claim stops."""
 
 
-def compare(label, ours, reference, tol=1e-12):
-    """Print ``label: max |Δ| = … ✓`` (the largest absolute difference) and return it.
+def verdict(diff, tol, differs=False):
+    """``2.2e-16 ≤ 1e-12 ✓``: a measured difference, the bound it is held to, and the verdict.
+
+    The one printed form of every numeric check in the course. The reader sees the measured
+    figure, which depends on round-off (the BLAS kernel, the CPU's vector unit, the number of
+    threads); the bound and the verdict do not. So ``tests/nbval_sanitize.cfg`` replaces the
+    figure in front of ``≤ bound ✓`` before nbval compares a stored output with a new one, and
+    a notebook's outputs hold on any machine. ``differs=True`` checks the opposite claim: that
+    two things are *more* than ``tol`` apart (``2.0e+00 > 1e-01 ✓``)."""
+    diff = float(diff)
+    above = not diff <= tol                      # NaN counts as above every bound
+    ok = above if differs else not above
+    return f"{diff:.1e} {'>' if above else '≤'} {tol:.0e} {'✓' if ok else '✗'}"
+
+
+def compare(label, ours, reference, tol=1e-12, differs=False):
+    """Print ``label: max |Δ| = 2.2e-16 ≤ 1e-12 ✓`` (the largest absolute difference, the
+    tolerance, the verdict: :func:`verdict`) and return the difference.
 
     Raises :class:`CheckFailed` after printing ``✗`` when the shapes differ or the difference
-    exceeds ``tol``: a chapter never prints a failing check and carries on."""
+    exceeds ``tol`` (with ``differs=True``: when it does not): a chapter never prints a failing
+    check and carries on."""
     a, b = to_numpy(ours), to_numpy(reference)
     if a.shape != b.shape:
         print(labelled(label, tr("shapes differ {a} vs {b}", a=a.shape, b=b.shape) + " ✗"))
         raise CheckFailed(f"{label}: shape {a.shape} is not the reference's {b.shape}")
     diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-    ok = diff <= tol
-    print(labelled(label, f"max |Δ| = {diff:.1e} {'✓' if ok else '✗'}"))
-    if not ok:
-        raise CheckFailed(f"{label}: max |Δ| = {diff:.3e} exceeds the tolerance {tol:.0e}")
+    line = verdict(diff, tol, differs)
+    print(labelled(label, f"max |Δ| = {line}"))
+    if line.endswith("✗"):
+        rule = "is not above" if differs else "exceeds"
+        raise CheckFailed(f"{label}: max |Δ| = {diff:.3e} {rule} the tolerance {tol:.0e}")
     return diff
 
 

@@ -29,7 +29,7 @@ two models), ``leaf_nodes`` (the ``AccumulateGrad`` nodes a loss reaches) and ``
 """
 import numpy as np
 
-from .compare import CheckFailed, to_numpy
+from .compare import CheckFailed, to_numpy, verdict
 from .lang import tr
 
 __all__ = ["digits_data", "shifted_copy_task", "make_mlp", "minibatches", "train", "accuracy",
@@ -182,10 +182,9 @@ def compare_parameters(model_a, model_b, grad=False, tol=1e-12):
     ws = max(len(head_shape), *(len(r[1]) for r in rows))
     print(f"{head_name:<{wn}}  {head_shape:<{ws}}  " + tr("max |Δ| of {what}", what=what))
     for name, shape, diff in rows:
-        print(f"{name:<{wn}}  {shape:<{ws}}  {diff:.1e} {'✓' if diff <= tol else '✗'}")
+        print(f"{name:<{wn}}  {shape:<{ws}}  {verdict(diff, tol)}")
     worst = max(r[2] for r in rows)
-    print(tr("{n} parameters, largest max |Δ| = {worst:.1e}", n=len(rows), worst=worst)
-          + f" {'✓' if worst <= tol else '✗'}")
+    print(tr("{n} parameters, largest max |Δ| = {worst}", n=len(rows), worst=verdict(worst, tol)))
     if worst > tol:
         raise CheckFailed(f"compare_parameters: max |Δ| = {worst:.3e} exceeds {tol:.0e}")
     return worst

@@ -369,12 +369,12 @@ class Tensor:
         if dt.kind != "f":
             res = _ops.result_type(self, other)
             if op == "div" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):
-                res = res if res.kind == "f" else _Defaults.dtype
+                res = _Defaults.dtype if op == "div" and res.kind != "f" else res
                 raise RuntimeError(
-                    f"in-place {op}: the result has dtype {res} but the tensor (shape "
-                    f"{tuple(self.shape)}) has dtype {dt}, which cannot hold it; an in-place "
-                    f"op keeps the tensor's dtype. Use the out-of-place form (x = x.{op}(...)) "
-                    f"or convert first (.float()).")
+                    f"in-place {op}: the result has dtype {res}, which can't be cast to the "
+                    f"dtype {dt} of the tensor (shape {tuple(self.shape)}): it cannot hold it, "
+                    f"and an in-place op keeps the tensor's dtype. Use the out-of-place form "
+                    f"(x = x.{op}(...)) or convert first (.float()).")
         if not self.data.flags.writeable:
             self._readonly_error(f"in-place {op}")
 

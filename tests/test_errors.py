@@ -157,6 +157,110 @@ CASES = [
 ]
 
 
+def _backward_with_fewer_gradients_than_tensors(L, F):
+    y1 = T(L, 2, requires_grad=True) * 2
+    L.autograd.backward([y1, y1 * 3], [T(L, 2)])
+
+
+def _int_tensor_add_float_requiring_grad(L, F):
+    L.tensor([1, 2]).add_(T(L, 2, requires_grad=True))
+
+
+def _sdpa(L, F, mask=None, causal=False, q_len=3):
+    q = T(L, 2, q_len, 4)
+    return F.scaled_dot_product_attention(q, T(L, 2, 3, 4, seed=1), T(L, 2, 3, 4, seed=2),
+                                          attn_mask=mask, is_causal=causal)
+
+
+# bad inputs torch refuses and minigrad once accepted, crashed on, or explained wrongly
+CASES += [
+    ("flatten_start_after_end", lambda L, F: T(L, 2, 3, 4).flatten(2, 0), RuntimeError,
+     ["flatten", "start_dim 2", "end_dim 0", "(2, 3, 4)", "must not come after"],
+     ["start_dim"]),
+    ("t_3d", lambda L, F: T(L, 2, 3, 4).t(), RuntimeError,
+     ["t:", "at most 2 dimensions", "(2, 3, 4)"], ["2 dimensions"]),
+    ("mm_3d", lambda L, F: L.mm(T(L, 2, 3, 4), T(L, 4, 5)), RuntimeError,
+     ["mm", "matrices (2-D)", "(2, 3, 4)", "(4, 5)"], []),
+    ("bmm_2d", lambda L, F: L.bmm(T(L, 3, 4), T(L, 4, 5)), RuntimeError,
+     ["bmm", "3-D", "(3, 4)", "(4, 5)"], []),
+    ("bmm_batch", lambda L, F: L.bmm(T(L, 2, 3, 4), T(L, 3, 4, 5)), RuntimeError,
+     ["bmm", "batch sizes", "(2, 3, 4)", "(3, 4, 5)", "does not broadcast"], []),
+    ("matmul_dtypes", lambda L, F: T(L, 3, 4).float() @ T(L, 4, 2), RuntimeError,
+     ["matmul", "float32 and float64", "(3, 4) and (4, 2)", "do not promote"],
+     ["same dtype"]),
+    ("linear_dtypes", lambda L, F: F.linear(T(L, 3, 4), T(L, 2, 4).float()), RuntimeError,
+     ["linear", "float64 and float32", "do not promote"], ["same dtype"]),
+    ("sdpa_integer_mask", lambda L, F: _sdpa(L, F, L.ones(3, 3, dtype=L.int64)), RuntimeError,
+     ["scaled_dot_product_attention", "attn_mask", "bool", "int64", "(3, 3)"], ["attn_mask"]),
+    ("sdpa_mask_and_causal",
+     lambda L, F: _sdpa(L, F, L.ones(3, 3, dtype=L.bool), causal=True), RuntimeError,
+     ["scaled_dot_product_attention", "attn_mask", "is_causal", "not both"],
+     ["is_causal"]),
+    ("sdpa_mask_shape", lambda L, F: _sdpa(L, F, L.ones(2, 2, dtype=L.bool)), RuntimeError,
+     ["scaled_dot_product_attention", "attn_mask of shape (2, 2)", "(2, 3, 3)", "broadcast"],
+     []),
+    ("where_float_condition",
+     lambda L, F: L.where(T(L, 3), T(L, 3, seed=1), T(L, 3, seed=2)), RuntimeError,
+     ["where", "bool", "float64", "(3,)"], ["boolean"]),
+    ("masked_fill_int_mask",
+     lambda L, F: T(L, 3).masked_fill(L.tensor([1, 0, 1]), 0.0), RuntimeError,
+     ["masked_fill", "bool", "int64", "(3,)"], ["masked_fill"]),
+    ("masked_fill_value_1d",
+     lambda L, F: T(L, 3).masked_fill(L.tensor([True, False, True]), T(L, 3)), RuntimeError,
+     ["masked_fill", "0-d", "(3,)"], ["0-dimensional"]),
+    ("clamp_no_bounds", lambda L, F: T(L, 3).clamp(), RuntimeError,
+     ["clamp", "at least one of min and max", "(3,)"], ["at least one"]),
+    ("clamp_mixed_bounds", lambda L, F: T(L, 3).clamp(T(L, 3), 0.5), TypeError,
+     ["clamp", "both numbers or both tensors", "Tensor and float"], []),
+    ("inplace_int_add_float", lambda L, F: L.tensor([1, 2]).add_(T(L, 2)), RuntimeError,
+     ["in-place add", "float64", "int64", "(2,)", "cannot hold"], ["can't be cast"]),
+    ("inplace_int_add_float_requiring_grad", _int_tensor_add_float_requiring_grad,
+     RuntimeError, ["in-place add", "float64", "int64", "cannot hold"], ["can't be cast"]),
+    ("inplace_int_div", lambda L, F: L.tensor([1, 2]).div_(2), RuntimeError,
+     ["in-place div", "float32", "int64", "cannot hold"], ["can't be cast"]),
+    ("inplace_bool_add_int", lambda L, F: L.tensor([True]).add_(1), RuntimeError,
+     ["in-place add", "int64", "bool", "cannot hold"], ["can't be cast"]),
+    ("inplace_expanded", lambda L, F: T(L, 3, 1).expand(3, 2).add_(1.0), RuntimeError,
+     ["in-place add", "(3, 2)", "expanded", "one memory location", ".clone()"],
+     ["memory location", "clone()"]),
+    ("copy_into_expanded", lambda L, F: T(L, 3, 1).expand(3, 2).copy_(T(L, 3, 2)),
+     RuntimeError, ["copy_", "(3, 2)", "expanded", ".clone()"], ["memory location"]),
+    ("backward_gradient_count", _backward_with_fewer_gradients_than_tensors, RuntimeError,
+     ["backward", "2 tensors and 1 gradients"], ["2 tensors and 1 gradients"]),
+    ("int_negative_power", lambda L, F: L.tensor([2, 3]) ** -1, RuntimeError,
+     ["pow", "integers to negative integer powers are not allowed", "int64", "(2,)", "-1"],
+     ["negative integer powers"]),
+    ("split_zero", lambda L, F: T(L, 3).split(0), RuntimeError,
+     ["split", "split_size", "0", "(3,)"], ["split_size"]),
+    ("chunk_zero", lambda L, F: T(L, 3).chunk(0), RuntimeError,
+     ["chunk", "positive", "got 0", "(3,)"], ["chunks"]),
+    ("cat_0d", lambda L, F: L.cat([T(L), T(L, seed=1)]), RuntimeError,
+     ["cat", "position 0", "0-d", "stack"], ["zero-dimensional"]),
+    ("cat_mixed_ndim", lambda L, F: L.cat([T(L, 2, 3), T(L, 3)]), RuntimeError,
+     ["cat", "same number of dimensions", "(2, 3)", "(3,)"], ["same number of dimensions"]),
+    ("cross_entropy_0d", lambda L, F: F.cross_entropy(T(L), L.tensor(0)), RuntimeError,
+     ["cross_entropy", "class dimension", "0-d"], []),
+    ("embedding_padding_idx", lambda L, F: F.embedding(I(L, [0]), T(L, 3, 2), padding_idx=5),
+     AssertionError, ["embedding", "padding_idx 5", "3 rows"], ["padding_idx"]),
+    ("embedding_padding_idx_negative",
+     lambda L, F: F.embedding(I(L, [0]), T(L, 3, 2), padding_idx=-4), AssertionError,
+     ["embedding", "padding_idx -4", "-3..2"], ["padding_idx"]),
+    ("dim_of_0d", lambda L, F: T(L).sum(-2), IndexError,
+     ["sum", "dimension -2", "0 dimension(s)", "valid: -1 to 0"], ["range"]),
+    ("squeeze_dim_of_0d", lambda L, F: T(L).squeeze(1), IndexError,
+     ["squeeze", "dimension 1", "valid: -1 to 0"], ["range"]),
+    ("max_of_empty", lambda L, F: L.zeros(0).max(), RuntimeError,
+     ["max", "(0,)", "empty", "dim="], ["dim"]),
+    ("max_dim_of_empty", lambda L, F: L.zeros(0, 2).max(0), IndexError,
+     ["max", "(0, 2)", "empty dimension"], ["non-zero size"]),
+    ("amax_of_empty", lambda L, F: L.zeros(0, 2).amax(0), IndexError,
+     ["amax", "(0, 2)", "empty dimension"], ["non-zero size"]),
+    ("randint_without_size", lambda L, F: L.randint(5), TypeError,
+     ["randint", "size"], []),
+    ("register_hook_without_grad", lambda L, F: T(L, 3).register_hook(lambda g: g),
+     RuntimeError, ["register_hook", "(3,)", "does not require grad"], ["hook"]),
+]
+
 @pytest.mark.parametrize("name, code, exc, fragments, common", CASES,
                          ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("lib", LIBS)

@@ -570,7 +570,7 @@ def where(condition, input, other):
     The result's dtype is that of ``input + other`` (torch's promotion)."""
     cond = np.asarray(_d(condition))
     if cond.dtype != bool:
-        raise RuntimeError(f"where: the condition must be a bool tensor, but got one of dtype "
+        raise RuntimeError(f"where: the condition must be a boolean tensor, but got one of dtype "
                            f"{cond.dtype} and shape {cond.shape}; compare first (x > 0) or "
                            f"call .bool().")
     input, other = _operand(input, None), _operand(other, None)
@@ -635,7 +635,8 @@ def masked_fill(x, mask, value):
                            f"{tuple(x.shape)}); compare first (mask == 1) or call .bool().")
     if isinstance(value, Tensor):
         if value.data.ndim:
-            raise RuntimeError(f"masked_fill: the value must be a number or a 0-d tensor, got a "
+            raise RuntimeError(f"masked_fill: the value must be a number or a 0-dimensional "
+                               f"tensor, got a "
                                f"tensor of shape {tuple(value.shape)}.")
         value = _cast(value, x.data.dtype)
     else:

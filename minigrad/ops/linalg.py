@@ -89,7 +89,7 @@ class Linear(Function):
 def _same_dtype(op, *xs):
     dtypes = [x.data.dtype for x in xs if x is not None]
     if any(dt != dtypes[0] for dt in dtypes):
-        raise RuntimeError(f"{op}: expected operands of one dtype, but got "
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{' and '.join(str(dt) for dt in dtypes)} (shapes "
                            f"{' and '.join(str(tuple(x.shape)) for x in xs if x is not None)}); "
                            f"matrix products do not promote: cast one with .to(other.dtype).")

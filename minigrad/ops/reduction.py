@@ -124,6 +124,19 @@ class Std(Function):
         return _var_vjp(ctx, x, g_var), None, None, None
 
 
+def _check_not_empty(x, dims, op, whole=False):
+    """The maximum of nothing is undefined: refuse a reduction over an empty dimension."""
+    if not any(x.shape[d] == 0 for d in dims):
+        return
+    if whole:
+        raise RuntimeError(f"{op}: the tensor of shape {tuple(x.shape)} is empty and the maximum "
+                           f"of nothing is undefined; give dim= to reduce over a dimension that "
+                           f"is not empty.")
+    raise IndexError(f"{op}: cannot reduce a tensor of shape {tuple(x.shape)} over its empty "
+                     f"dimension(s) {dims}: a reduced dimension must have non-zero size, the "
+                     f"maximum of nothing is undefined.")
+
+
 class Max(Function):
     """y = max x over all elements, or over one ``dim``.
 
@@ -136,9 +149,8 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, indices):
-        if x.data.size == 0 and any(x.shape[d] == 0 for d in dims):
-            raise IndexError(f"max: cannot reduce a tensor of shape {tuple(x.shape)} over its "
-                             f"empty dimension(s) {dims}: the maximum of nothing is undefined.")
+        if x.data.size == 0:
+            _check_not_empty(x, dims, "amax" if isinstance(indices, str) else "max", indices is None)
         y = x.data.max(axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x)
         ctx.dims, ctx.indices = dims, indices
@@ -204,6 +216,7 @@ def max(x, dim=None, keepdim=False):
     if isinstance(dim, (tuple, list)) and len(dim) != 1:
         raise TypeError(f"max: dim must be one dimension (an int), got {dim!r}; use amax "
                         f"to reduce over several.")
+    _check_not_empty(x, dims, "max")
     idx = np.argmax(x.data, axis=dims[0]) if x.ndim else np.zeros((), np.int64)
     values = Max.apply(x, dims, keepdim, idx)
     idx = np.expand_dims(idx, dims[0]) if keepdim and x.ndim else idx

@@ -261,8 +261,8 @@ def cat(tensors, dim=0):
         raise RuntimeError("cat: expected a non-empty list of tensors.")
     for i, t in enumerate(tensors):
         if t.ndim == 0:
-            raise RuntimeError(f"cat: the tensor at position {i} is 0-d and cannot be "
-                               f"concatenated (it has no dimension to join along); use stack, "
+            raise RuntimeError(f"cat: the tensor at position {i} is zero-dimensional (0-d) and "
+                               f"cannot be concatenated (it has no dimension to join along); use stack, "
                                f"or .reshape(1) it first.")
     kept = [t for t in tensors if t.shape != (0,)] or tensors[:1]
     ndims = {t.ndim for t in kept}

@@ -112,8 +112,8 @@ def test_check_lines_and_misconceptions_follow_the_language(fr, monkeypatch, res
     monkeypatch.setitem(TASKS, "99.9", Task("99.9", "step", "g", 1, 1, checker))
     set_language("fr")
 
-    def not_written():
-        raise NotImplementedError
+    def not_written():                   # the exercise notebook's stub of this task
+        raise NotImplementedError(tr("Task {id}", id="99.9") + ": " + tr("step"))
     result = evaluate("99.9", not_written)
     assert result.line == "… Tâche 99.9: pas encore écrit"
     result = evaluate("99.9", lambda: None)
@@ -182,7 +182,7 @@ def test_the_course_keys_are_named_fields_only():
     keys = T.strings()
     assert "Task {id}" in keys and "not implemented yet" in keys   # the checker's
     assert "by hand:" in keys                                       # a chapter's
-    assert "{n} parameters, largest max |Δ| = {worst:.1e}" in keys   # the package's
+    assert "Backward stepper: {n} steps (run the notebook to step through them)" in keys  # ntr
     for key in keys:
         names = [f for _, f, _, _ in string.Formatter().parse(key) if f is not None]
         assert all(n and not n.isdigit() for n in names), f"positional field in {key!r}"

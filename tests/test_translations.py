@@ -55,7 +55,9 @@ def _text(outputs, lang):
         text = T.untranslate(text, lang)
     for regex, replace in SANITIZE:
         text = regex.sub(replace, text)
-    # columns are padded to the width of their words, which differs between languages
+    # columns are padded, and titles underlined, to the width of their words, which differs
+    # between languages
+    text = re.sub(r"-{3,}", "---", text)
     return re.sub(r"[ \t]+", " ", text)
 
 

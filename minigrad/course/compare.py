@@ -66,5 +66,5 @@ def notes_check(what, ours, notes, lib="minigrad", show=False, tol=1e-12):
         from .graphs import side_by_side
         rows = lambda a: str(np.round(to_numpy(a), 6) + 0.0).splitlines()  # noqa: E731
         print(side_by_side(rows(ours), rows(notes),
-                           titles=(labelled(lib, what), labelled(tr("the notes"), what))))
+                           titles=(labelled(lib, what), tr("{what} in the notes", what=what))))
     return compare(tr("{what} vs the notes", what=labelled(lib, what)), ours, notes, tol)

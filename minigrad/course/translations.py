@@ -284,9 +284,11 @@ def _template(value):
 def _template_regex(translated):
     """A regex matching the output of the format string ``translated``, one group per field
     (a field used twice must capture the same text twice). A field's text is looked for
-    within one line."""
+    within one line; a field that ends the template takes the rest of the line (the text
+    after it is left as it is, for the other entries to map)."""
     out, groups = [], {}
-    for lit, name in _parts(translated):
+    parts = _parts(translated)
+    for k, (lit, name) in enumerate(parts):
         out.append(re.escape(lit))
         if name is None:
             continue
@@ -294,7 +296,8 @@ def _template_regex(translated):
             out.append(f"(?P={groups[name]})")
         else:
             groups[name] = f"f{len(groups)}"
-            out.append(f"(?P<{groups[name]}>.*?)")
+            last = k == len(parts) - 1
+            out.append(f"(?P<{groups[name]}>{'.*' if last else '.*?'})")
     return re.compile("".join(out)), groups
 
 

@@ -29,7 +29,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 
 from ..attention import merge_heads, softmax, split_heads
-from ..lang import tr
+from ..lang import ntr, tr
 from ._common import CourseWidget
 
 __all__ = ["AttentionExplorer", "chapter_example", "attention_maps", "attention_grads"]
@@ -198,8 +198,9 @@ class AttentionExplorer(CourseWidget):
 
     def _summary(self):
         n, d_model = self.q.shape
-        return tr("Attention explorer: {n} tokens, d_model = {d_model}, {h} heads (run the "
-                  "notebook to explore it)", n=n, d_model=d_model, h=self.num_heads)
+        return tr("Attention explorer: {tokens}, d_model = {d_model}, {heads} (run the notebook "
+                  "to explore it)", tokens=ntr("{n} token", "{n} tokens", n=n), d_model=d_model,
+                  heads=ntr("{n} head", "{n} heads", n=self.num_heads))
 
 
 def _draw_grad(ax, name, g):

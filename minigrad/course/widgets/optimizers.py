@@ -22,7 +22,7 @@ from matplotlib.ticker import FormatStrFormatter
 
 import minigrad as mg
 
-from ..lang import tr
+from ..lang import ntr, tr
 from ._common import CourseWidget
 
 __all__ = ["OptimizerPlayground", "moons", "initial_weights", "train_curve", "OPTIMIZERS"]
@@ -185,8 +185,9 @@ class OptimizerPlayground(CourseWidget):
         lines = []
         for label, losses in state["runs"]:
             if losses:
-                lines.append(tr("{run}: loss {first:.4f} → {last:.4f} after {n} steps",
-                                run=label, first=losses[0], last=losses[-1], n=len(losses)))
+                lines.append(ntr("{run}: loss {first:.4f} → {last:.4f} after {n} step",
+                                 "{run}: loss {first:.4f} → {last:.4f} after {n} steps",
+                                 n=len(losses), run=label, first=losses[0], last=losses[-1]))
         return lines or [tr("no run yet: press train")]
 
     def _summary(self):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ... import viz
 from ...trace import _fmt, trace
-from ..lang import tr
+from ..lang import ntr, tr
 from ..training import leaf_nodes
 from ._common import CourseWidget
 
@@ -313,5 +313,6 @@ class BackwardStepper(CourseWidget):
         return {**self._initial, "step": len(self.steps)}
 
     def _summary(self):
-        return tr("Backward stepper: {n} steps (run the notebook to step through them)",
-                  n=len(self.steps))
+        return ntr("Backward stepper: {n} step (run the notebook to step through it)",
+                   "Backward stepper: {n} steps (run the notebook to step through them)",
+                   n=len(self.steps))

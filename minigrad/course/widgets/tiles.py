@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..lang import tr
+from ..lang import ntr, tr
 from ..tiling import block, tiled_matmul
 from ._common import CourseWidget
 
@@ -215,8 +215,9 @@ class TiledMatmulExplorer(CourseWidget):
             lines.append(tr("this step loads {loads} numbers and does {madds} multiply-adds",
                             loads=s["loads"], madds=s["madds"]))
             if s["stores"]:
-                lines.append(tr("C[{i},{j}] is complete and is stored ({stores} numbers)",
-                                i=ijt[0], j=ijt[1], stores=s["stores"]))
+                lines.append(ntr("C[{i},{j}] is complete and is stored ({n} number)",
+                                 "C[{i},{j}] is complete and is stored ({n} numbers)",
+                                 n=s["stores"], i=ijt[0], j=ijt[1]))
         return lines + self._count_lines(state)
 
     def _summary(self):

@@ -5,6 +5,7 @@
 #   make test-numerics  nbval over the English notebooks again, under a second numeric environment
 #   make lab        open the notebooks in JupyterLab
 #   make bench      time minigrad against torch and plain numpy
+#   make fuzz       a long differential campaign: random programs on minigrad and torch
 #   make install    only create .venv and install (done by the targets above when needed)
 #   make browser    install Chromium (Debian package) for the browser test, if it is missing
 #   make fonts      install a CJK font (Debian package) for the Chinese figures, if it is missing
@@ -12,6 +13,7 @@
 #   make clean      remove build outputs and caches (make distclean also removes .venv)
 #
 # Variables:  PYTEST_ARGS="-x -k softmax"   BENCH_ARGS="--quick"   LAB_ARGS="--no-browser"
+#             FUZZ_ARGS="--programs 50000 --seed 7"   (make fuzz; --replay SEED for one program)
 #             PYTHON=/path/to/python3.11 (the interpreter that creates .venv)
 
 SHELL := /bin/bash
@@ -26,6 +28,7 @@ CONSTRAINTS := requirements/constraints.txt
 PIP_VERSION := 26.3
 
 PYTEST_ARGS ?=
+FUZZ_ARGS   ?= --programs 20000 --seed 100000
 BENCH_ARGS  ?=
 LAB_ARGS    ?=
 
@@ -39,10 +42,10 @@ else
 NBVAL :=
 endif
 
-.PHONY: help venv install browser fonts book test test-numerics lab bench lock clean distclean
+.PHONY: help venv install browser fonts book test test-numerics fuzz lab bench lock clean distclean
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@sed -n '3,17s/^# \{0,1\}//p' Makefile
 
 venv: $(BIN)/python
 
@@ -114,6 +117,12 @@ bench: install
 	else \
 	    echo "benchmarks/run.py does not exist yet: nothing to run."; \
 	fi
+
+# Random programs of 3-12 operations run on minigrad and torch (tests/fuzz.py): values, dtypes,
+# gradients and second derivatives compared; each failing program is shrunk and printed.
+# make test runs a bounded campaign (tests/test_fuzz.py); this one runs as long as asked.
+fuzz: install
+	$(BIN)/python tests/fuzz.py $(FUZZ_ARGS)
 
 # Record the exact versions of everything installed, so that every machine installs the same
 # ones. After changing the dependencies in pyproject.toml, run `make lock` (it installs without

@@ -63,6 +63,46 @@ def test_check_result_is_a_quiet_boolean(scratch_task, capsys):
     assert repr(check("99.1", lambda x: 0.0)) == "False"
 
 
+def test_only_the_learners_exceptions_are_blamed_on_the_learner(scratch_task):
+    """An exception raised in the learner's code is the learner's; one raised by the checker
+    itself (here: the learner's answer is fine, the checker then fails) is the course's."""
+    def bad_lookup(x):
+        return {}["key"]
+    r = evaluate("99.1", bad_lookup)
+    assert (r.status, r.message) == ("fail", "your code raised KeyError: 'key'")
+
+    @task("99.2", title="Broken", goal="g", difficulty=1, minutes=1)
+    def _(fn):
+        fn(1.0)
+        return None.shape                     # the checker's own bug
+    learner = eval(compile("lambda x: x", "<notebook cell>", "eval"))   # not this file's code
+    try:
+        r = evaluate("99.2", learner)
+    finally:
+        del TASKS["99.2"]
+    assert r.status == "error" and r.line.startswith("⚠ Task 99.2: the checker itself failed")
+    assert "AttributeError" in r.message and "not your mistake" in r.message
+
+
+def test_not_implemented_only_for_the_tasks_own_stub(scratch_task):
+    def other_stub(x):
+        raise NotImplementedError("Task 01.2: A topological sort without recursion")
+
+    def plain(x):
+        raise NotImplementedError
+    assert evaluate("99.1", other_stub).message == \
+        "your code calls the function of task 01.2, which is not implemented yet — do task " \
+        "01.2 first"
+    r = evaluate("99.1", plain)
+    assert r.status == "fail" and r.message == "your code raised NotImplementedError"
+    for lang in ("en", "ro", "fr", "zh"):
+        def stub(x, lang=lang):
+            raise NotImplementedError(f"{tr('Task {id}', lang, id='99.1')}: {tr('Scratch')}"
+                                      if lang == "en" else tr("Task {id}", lang, id="99.1")
+                                      + ": …")
+        assert evaluate("99.1", stub).status == "todo", lang
+
+
 def test_recursion_error_is_explained(scratch_task):
     def deep(x):
         return deep(x)
@@ -111,7 +151,8 @@ def test_assert_close_or_explain_diagnoses():
     nan[1, 2] = np.nan
     assert "unstable: subtract the max before exp" in _msg(nan, e)
     assert "exactly 2×" in _msg(2 * e, e)
-    assert "use += instead of =" in _msg(0.5 * e, e)
+    assert "use += instead of =" in _msg(0.5 * e, e, reuse=True)
+    assert "+=" not in _msg(0.5 * e, e) and "used twice" not in _msg(2 * e, e)
     assert "wrong sign" in _msg(-e, e)
     assert "4 is the batch size" in _msg(4 * e, e, batch=4)
     assert "all zeros" in _msg(0 * e, e)
@@ -237,3 +278,19 @@ def test_package_imports_every_chapter_module_present():
     assert set(exercises.CHAPTER_MODULES) == present
     for nn in present:
         assert importlib.import_module(f"minigrad.course.exercises.ch{nn}").WRONG is not None
+
+
+def _right_cases():
+    for nn, module in sorted(exercises.CHAPTER_MODULES.items()):
+        for tid, impls in sorted(getattr(module, "RIGHT", {}).items()):
+            for k, impl in enumerate(impls):
+                yield pytest.param(tid, impl, id=f"{tid}-{k}")
+
+
+@pytest.mark.parametrize("tid, impl", list(_right_cases()))
+def test_right_implementation_written_differently_is_accepted(tid, impl):
+    """Correct answers written another way than the solution's (einsum instead of @, a copy
+    with np.asarray first, Kahn's algorithm, …) pass."""
+    args = impl if isinstance(impl, tuple) else (impl,)
+    result = evaluate(tid, *args)
+    assert result.status == "pass", result.line

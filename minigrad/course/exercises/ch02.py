@@ -3,7 +3,7 @@ division, and splitting attention heads, each checked against torch.autograd."""
 import numpy as np
 
 from ..lang import tr
-from .core import Misconception, assert_close_or_explain, check_function_vjp, task
+from .core import Misconception, assert_close_or_explain, check_function_vjp, seeded, task
 
 
 def _mg():
@@ -12,26 +12,42 @@ def _mg():
 
 
 # --------------------------------------------------------------------------- 02.1
-_PERMS = [((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2))]
+# 3-cycles (where π∘π = π⁻¹), a 4-cycle and a transposition with a fixed point, on shapes
+# whose sizes all differ, so every wrong permutation of ȳ has a wrong shape
+_PERMS = [((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2)),
+          ((2, 3, 4, 5), (1, 2, 3, 0)), ((2, 3, 4, 5), (3, 1, 2, 0))]
+
+
+def _permute_diagnose(args, up, grads, perm):
+    """Name the permutation the learner applied when the gradient's shape is not x's."""
+    g = grads[0]
+    shape = args[0].shape
+    if g is None or not hasattr(g, "shape") or tuple(g.shape) == shape:
+        return
+    got = tuple(g.shape)
+    if got == up.transpose(perm).shape:
+        raise Misconception(tr("for π = {perm} your gradient has shape {shape} but x is "
+                               "{expected} — did you apply π instead of its inverse π⁻¹ = "
+                               "argsort(π)?", perm=perm, shape=got, expected=shape))
+    if got == up.transpose(perm).transpose(perm).shape:
+        raise Misconception(tr("for π = {perm} your gradient has shape {shape} but x is "
+                               "{expected} — π∘π undoes a 3-cycle, but not this permutation: "
+                               "the inverse sends each axis back where it came from, "
+                               "π⁻¹[π[i]] = i", perm=perm, shape=got, expected=shape))
+    raise Misconception(tr("for π = {perm} your gradient has shape {shape} but x is "
+                           "{expected} — x̄ is ȳ with its axes put back in x's order",
+                           perm=perm, shape=got, expected=shape))
 
 
 @task("02.1", title="The VJP of permute",
       goal="Write Permute.backward: x̄ = permute(ȳ, π⁻¹) with π⁻¹ = argsort(π)",
       difficulty=1, minutes=5)
 def _(Permute):
-    import torch
     for shape, perm in _PERMS:
-        def diagnose(args, up, grads, perm=perm):
-            g = grads[0]
-            if g is not None and hasattr(g, "shape") and \
-                    tuple(g.shape) == up.transpose(perm).shape != args[0].shape:
-                raise Misconception(tr("for π = {perm} your gradient has shape {shape} but x "
-                                       "is {expected} — did you apply π instead of its "
-                                       "inverse π⁻¹ = argsort(π)?", perm=perm,
-                                       shape=tuple(g.shape), expected=args[0].shape))
         check_function_vjp(Permute, lambda x, p: x.permute(*p),
                            lambda rng, s=shape, p=perm: [rng.standard_normal(s), p],
-                           names=["x", None], cases=1, diagnose=diagnose,
+                           names=["x", None], cases=1,
+                           diagnose=lambda a, u, g, p=perm: _permute_diagnose(a, u, g, p),
                            formulas=["x̄ = permute(ȳ, π⁻¹), π⁻¹ = argsort(π)", None])
 
 
@@ -52,7 +68,7 @@ def _unbroadcast_ref(g, shape):
       difficulty=2, minutes=10)
 def _(unbroadcast):
     mg = _mg()
-    rng = np.random.default_rng(22)
+    rng = seeded(22)
     for big, shape in _UNBROADCAST:
         g = rng.standard_normal(big)
         got = unbroadcast(mg.tensor(g), shape)
@@ -127,6 +143,10 @@ def _permute_same_perm(ctx, grad):
     return grad.permute(*ctx.perm), None
 
 
+def _permute_squared(ctx, grad):
+    return grad.permute(*[ctx.perm[i] for i in ctx.perm]), None
+
+
 def _permute_one_grad(ctx, grad):
     return grad.permute(*[int(i) for i in np.argsort(ctx.perm)])
 
@@ -194,6 +214,7 @@ def _split_transpose_wrong_dims(ctx, grad):
 
 WRONG = {
     "02.1": [(_fn("Permute", _permute_forward, _permute_same_perm), "inverse π⁻¹ = argsort(π)"),
+             (_fn("Permute", _permute_forward, _permute_squared), "π∘π undoes a 3-cycle"),
              (_fn("Permute", _permute_forward, _permute_one_grad),
               "return one per forward argument")],
     "02.2": [(_ub_leading_only, "did you sum over the broadcast (batch) dimensions?"),

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 
 from ..lang import tr
-from .core import Misconception, as_numpy, task
+from .core import Misconception, as_numpy, seeded, seeded_torch, task
 
 __all__ = ["WRONG"]
 
@@ -22,7 +22,7 @@ def _models(lib, sizes=(4, 6, 3), seed=0):
     import minigrad as mg
     import torch
     from ..training import make_mlp
-    torch.manual_seed(seed)
+    seeded_torch(seed)
     ref = make_mlp(torch, sizes).double()
     if lib is torch:
         return ref
@@ -32,7 +32,7 @@ def _models(lib, sizes=(4, 6, 3), seed=0):
 
 
 def _data(lib, n=12, seed=0):
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     return lib.tensor(rng.standard_normal((n, 4))), lib.tensor(rng.integers(0, 3, n))
 
 
@@ -62,6 +62,19 @@ def _(parameters_of):
         loss = (h * h).sum() + (c * c).sum()
         _expect_leaves(parameters_of, loss, {"w": w, "b": b, "c": c}, lib.__name__,
                        absent={"unused": unused})
+        # a graph 3000 nodes deep: a recursive walk meets Python's recursion limit
+        s = lib.tensor(np.ones(2), requires_grad=True)
+        deep = s * 1.0
+        for _ in range(3000):
+            deep = deep * 1.0
+        try:
+            _expect_leaves(parameters_of, (deep * deep).sum() + (c * c).sum(), {"s": s, "c": c},
+                           lib.__name__)
+        except RecursionError:
+            raise Misconception(tr("({lib}) on a graph 3000 nodes deep your walk hit Python's "
+                                   "recursion limit — walk with an explicit stack (a list you "
+                                   "push to and pop from) instead of recursion",
+                                   lib=lib.__name__)) from None
 
 
 def _expect_leaves(parameters_of, loss, named, libname, absent=None):
@@ -73,6 +86,16 @@ def _expect_leaves(parameters_of, loss, named, libname, absent=None):
     except TypeError:
         raise Misconception(tr("parameters_of returned a {type}; return a list of tensors",
                                type=type(got).__name__)) from None
+    for t in got:
+        if not (hasattr(t, "grad_fn") and hasattr(t, "shape")):
+            if hasattr(t, "next_functions"):
+                raise Misconception(tr("({lib}) your list holds graph nodes, not tensors: "
+                                       "return the parameter of each AccumulateGrad node, "
+                                       "node.variable", lib=libname))
+            raise Misconception(tr("({lib}) your list holds a {type}, not a tensor: return "
+                                   "the parameter tensors themselves (node.variable of each "
+                                   "AccumulateGrad node)", lib=libname,
+                                   type=type(t).__name__))
     ids = [id(t) for t in got]
     if len(set(ids)) < len(ids):
         raise Misconception(tr("({lib}) your list holds the same parameter more than once: a "
@@ -81,6 +104,15 @@ def _expect_leaves(parameters_of, loss, named, libname, absent=None):
                                lib=libname))
     by_id = {id(p): name for name, p in named.items()}
     missed = [name for name, p in named.items() if id(p) not in ids]
+    copies = [name for name, p in named.items() if id(p) not in ids and any(
+        id(t) not in by_id and tuple(t.shape) == tuple(p.shape) and
+        np.array_equal(as_numpy(t), as_numpy(p)) for t in got)]
+    if copies:
+        raise Misconception(tr("({lib}) you returned copies of the parameters ({names}): the "
+                               "right values, but not the objects the model holds (an "
+                               "optimizer must change those) — return node.variable itself, "
+                               "not .detach(), .clone() or .data", lib=libname,
+                               names=", ".join(copies)))
     if missed:
         raise Misconception(tr("({lib}) you missed {n} of the {total} parameters ({names}) — "
                                "follow EVERY edge of next_functions, not only the first, down "
@@ -171,6 +203,15 @@ def _(train):
             if losses is None or len(list(losses)) != steps:
                 raise Misconception(tr("train must return the list of the {steps} losses, "
                                        "one per step (loss.item())", steps=steps))
+            if any(hasattr(v, "detach") or not isinstance(v, (int, float, np.floating))
+                   for v in losses):
+                raise Misconception(tr("train returned the losses as {type}: return numbers, "
+                                       "loss.item() (a tensor kept in a list keeps its whole "
+                                       "graph alive)",
+                                       type=type(next(v for v in losses if hasattr(v, "detach")
+                                                      or not isinstance(v, (int, float,
+                                                                            np.floating)))
+                                                 ).__name__))
             ref = _models(lib)
             want = _reference_train(ref, lib.optim.SGD(ref.parameters(), lr=0.5),
                                     lib.nn.functional.cross_entropy, X, y, steps)
@@ -267,6 +308,49 @@ def _wrong():
             stack.extend(f for f, _ in fn.next_functions if f is not None)
         return found
 
+    def recursive(loss):
+        found = {}
+
+        def visit(fn):
+            if fn is None:
+                return
+            if hasattr(fn, "variable"):
+                found[id(fn.variable)] = fn.variable
+            for f, _ in fn.next_functions:
+                visit(f)
+        visit(loss.grad_fn)
+        return list(found.values())
+
+    def detached_copies(loss):
+        return [p.detach() for p in stack_walk(loss)]
+
+    def nodes_not_tensors(loss):
+        return [fn for fn in _nodes(loss) if hasattr(fn, "variable")]
+
+    def stack_walk(loss):
+        return [fn.variable for fn in _nodes(loss) if hasattr(fn, "variable")]
+
+    def _nodes(loss):
+        seen, stack, out = set(), [loss.grad_fn], []
+        while stack:
+            fn = stack.pop()
+            if fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            out.append(fn)
+            stack.extend(f for f, _ in fn.next_functions)
+        return out
+
+    def train_tensor_losses(model, optimizer, loss_fn, X, y, steps):
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss)
+        return losses
+
     def rebinding_step(params, lr):
         with mg.no_grad():
             for p in params:
@@ -316,11 +400,14 @@ def _wrong():
         optimizer.step()
 
     return {
-        "04.1": [(first_input_only, "you missed"), (no_seen_set, "more than once")],
+        "04.1": [(first_input_only, "you missed"), (no_seen_set, "more than once"),
+                 (recursive, "recursion limit"), (detached_copies, "copies of the parameters"),
+                 (nodes_not_tensors, "graph nodes, not tensors")],
         "04.2": [(rebinding_step, "the parameters did not change"),
                  (uphill_step, "uphill")],
         "04.3": [(train_no_zero_grad, "the gradients accumulated across steps"),
-                 (train_zero_grad_after_backward, "erasing the gradients")],
+                 (train_zero_grad_after_backward, "erasing the gradients"),
+                 (train_tensor_losses, "return numbers, loss.item()")],
         "04.4": [(accumulate_no_division, "too large"),
                  (accumulate_zero_grad_inside, "only the last micro-batch"),
                  (accumulate_stale, "stale gradients")],

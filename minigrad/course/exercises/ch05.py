@@ -12,7 +12,8 @@ import numpy as np
 
 from ..lang import tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, function_vjp,
-                   gradcheck_or_explain, task)
+                   gradcheck_or_explain, seeded, task)
+
 
 __all__ = ["WRONG", "check_function"]
 
@@ -49,6 +50,13 @@ def _torch_reference(torch_fn, args, upstream):
     return y.detach().numpy(), grads
 
 
+def _torch_output(torch_fn, args):
+    """torch's output alone, as a numpy array."""
+    import torch
+    with torch.no_grad():
+        return torch_fn(*_tensors(torch, args)).numpy()
+
+
 def check_function(Fn, torch_fn, make_case, *, output, names, formulas, cases=3, seed=0,
                    batch=None, explain=None, hint=None):
     """Check the ``mg.autograd.Function`` ``Fn`` against ``torch_fn`` (the same computation
@@ -60,16 +68,18 @@ def check_function(Fn, torch_fn, make_case, *, output, names, formulas, cases=3,
     given, may raise a more specific :class:`Misconception` about gradient i before the
     generic diagnosis; ``hint`` is the advice for a NaN/inf. Used by chapters 05–07."""
     import minigrad as mg
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     xs = None
     for _ in range(cases):
         case = make_case(rng)
         xs = _tensors(mg, case)
+        y_ref = _torch_output(torch_fn, case)
         out = Fn.apply(*xs)
-        assert_close_or_explain(output, out, _torch_reference(torch_fn, case,
-                                                              np.ones(np.shape(as_numpy(out))))[0],
-                                kind=None, unstable_hint=hint)
-        up = rng.standard_normal(tuple(out.shape))
+        if out is None or as_numpy(out).dtype == object:
+            raise Misconception(tr("{fn}.forward returned None — did you forget to return "
+                                   "{output}?", fn=Fn.__name__, output=output))
+        assert_close_or_explain(output, out, y_ref, kind=None, unstable_hint=hint)
+        up = rng.standard_normal(y_ref.shape)
         y_ref, g_ref = _torch_reference(torch_fn, case, up)
         _, grads = function_vjp(Fn, xs, mg.tensor(up))
         for i, (g, ref, name, formula) in enumerate(zip(grads, g_ref, names, formulas)):
@@ -96,7 +106,9 @@ def _close(got, ref):
 def _unstable():
     """The advice for a NaN/inf out of softmax (looked up when a check runs)."""
     return tr("unstable: subtract the max before exp — e^1000 overflows to inf, and "
-              "softmax(x) = softmax(x − max x) is the same function without overflow")
+              "softmax(x) = softmax(x − max x) is the same function without overflow; each "
+              "row's own max (over the last dimension, keepdim=True): one max of the whole "
+              "tensor leaves the rows far below it at e^−1000 = 0, and 0/0")
 
 
 # --------------------------------------------------------------------------- 05.1 softmax
@@ -148,7 +160,7 @@ def _(CrossEntropy):
     assert_close_or_explain("logits", logits.grad, np.array([[-0.3, 0.2, 0.1]]), rtol=1e-12,
                             formula=tr("the notes' example: x̄ = p − y = [0.7 − 1, 0.2, 0.1]"))
     for seed in range(3):
-        rng = np.random.default_rng(10 + seed)
+        rng = seeded(10 + seed)
         case = _ce_case(rng)
         check_function(CrossEntropy, torch.nn.functional.cross_entropy, lambda rng, c=case: c,
                        cases=1, seed=seed, batch=len(case[1]), **kw)
@@ -282,6 +294,35 @@ def _wrong():
             s, = ctx.saved_tensors
             return grad * s * (1 - s)                     # the Jacobian's diagonal only
 
+    class SoftmaxGlobalMax(Function):
+        @staticmethod
+        def forward(ctx, x):
+            e = (x - x.max()).exp()                      # one max for the whole tensor
+            s = e / e.sum(dim=-1, keepdim=True)
+            ctx.save_for_backward(s)
+            return s
+
+        @staticmethod
+        def backward(ctx, grad):
+            s, = ctx.saved_tensors
+            return s * (grad - (grad * s).sum(dim=-1, keepdim=True))
+
+    class SoftmaxForwardNoReturn(SoftmaxGlobalMax):
+        @staticmethod
+        def forward(ctx, x):
+            e = (x - x.max(dim=-1, keepdim=True).values).exp()
+            ctx.save_for_backward(e / e.sum(dim=-1, keepdim=True))
+
+    class SoftmaxBackwardsTypo(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return SoftmaxGlobalMax.forward(ctx, x - x.max(dim=-1, keepdim=True).values)
+
+        @staticmethod
+        def backwards(ctx, grad):                        # the typo: backward is not defined
+            s, = ctx.saved_tensors
+            return s * (grad - (grad * s).sum(dim=-1, keepdim=True))
+
     class SoftmaxNoReturn(SoftmaxDiagonalOnly):
         @staticmethod
         def backward(ctx, grad):
@@ -402,7 +443,10 @@ def _wrong():
     return {
         "05.1": [(UnstableSoftmax, "unstable: subtract the max"),
                  (SoftmaxDiagonalOnly, "your gradient for x is wrong"),
-                 (SoftmaxNoReturn, "did you forget to return?")],
+                 (SoftmaxNoReturn, "did you forget to return?"),
+                 (SoftmaxGlobalMax, "each row's own max"),
+                 (SoftmaxForwardNoReturn, "forward returned None — did you forget"),
+                 (SoftmaxBackwardsTypo, "is it spelled `backward`")],
         "05.2": [(CrossEntropyNoMean, "is the batch size"),
                  (CrossEntropyUnstable, "unstable: subtract the max"),
                  (CrossEntropyOneGrad, "return one per forward argument")],

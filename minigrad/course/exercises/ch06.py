@@ -10,7 +10,7 @@ import numpy as np
 
 from ..lang import tr
 from .ch05 import _close, check_function
-from .core import Misconception, as_numpy, assert_close_or_explain, task
+from .core import Misconception, as_numpy, assert_close_or_explain, by_hand, seeded, task
 
 __all__ = ["WRONG", "NOTES"]
 
@@ -62,7 +62,7 @@ _consistent()
       goal="The mean μ and the population variance σ² of every row", difficulty=1, minutes=5)
 def _(token_stats):
     import minigrad as mg
-    rng = np.random.default_rng(0)
+    rng = seeded(0)
     Q = np.array([[1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 0, 1, 3, 3, 2, 2], [0, 1, 1, 0, 9, 8, 7, 6]],
                  float)
     cases = [(Q, [4.5, 1.75, 4.0], [5.25, 0.9375, 13.0])]       # the chapter's numbers
@@ -127,14 +127,15 @@ def _ffn_case(rng):
 def _(ffn_backward):
     import minigrad as mg
     n = NOTES
-    rng = np.random.default_rng(1)
+    rng = seeded(1)
     cases = [(n["X"], n["W1"], n["b1"], n["W2"], n["b2"], n["dY"])]
     cases += [_ffn_case(rng) for _ in range(3)]
     names = ("X", "W1", "b1", "W2", "b2")
     formulas = ("∂L/∂X = ∂L/∂Z·W₁ᵀ", "∂L/∂W₁ = Xᵀ·∂L/∂Z, ∂L/∂Z = ∂L/∂V ⊙ 1[Z > 0]",
                 "∂L/∂b₁ = Σ_rows ∂L/∂Z", "∂L/∂W₂ = Vᵀ·δY", "∂L/∂b₂ = Σ_rows δY")
     for case in cases:
-        got = ffn_backward(*(mg.tensor(a) for a in case))
+        with by_hand("06.3"):
+            got = ffn_backward(*(mg.tensor(a) for a in case))
         if got is None:
             raise Misconception(tr("ffn_backward returned None — did you forget to return?"))
         if not isinstance(got, tuple) or len(got) != 5:
@@ -148,7 +149,7 @@ def _(ffn_backward):
                                    "gradient only where Z = X·W₁ + b₁ > 0 — ∂L/∂Z = ∂L/∂V ⊙ "
                                    "1[Z > 0]"))
         for g, r, name, formula in zip(got, ref, names, formulas):
-            assert_close_or_explain(name, g, r, formula=formula)
+            assert_close_or_explain(name, g, r, formula=formula, batch=X.shape[0])
 
 
 # --------------------------------------------------------------------------- 06.4 split heads
@@ -212,6 +213,18 @@ def _wrong():
         dZ = (dY @ W2.T) * (Z > 0)
         return dZ @ W1.T, X.T @ dZ, dZ, V.T @ dY, dY.sum(dim=0)
 
+    def ffn_bias_mean(X, W1, b1, W2, b2, dY):
+        Z = X @ W1 + b1
+        V = Z.relu()
+        dZ = (dY @ W2.T) * (Z > 0)
+        return dZ @ W1.T, X.T @ dZ, dZ.mean(dim=0), V.T @ dY, dY.mean(dim=0)
+
+    def ffn_autograd(X, W1, b1, W2, b2, dY):
+        leaves = [mg.tensor(a.numpy(), requires_grad=True) for a in (X, W1, b1, W2, b2)]
+        Y = (leaves[0] @ leaves[1] + leaves[2]).relu() @ leaves[3] + leaves[4]
+        Y.backward(dY)
+        return tuple(t.grad for t in leaves)
+
     class _SplitBase(mg.autograd.Function):
         @staticmethod
         def forward(ctx, x, num_heads):
@@ -235,7 +248,9 @@ def _wrong():
                  (answers_bias_not_summed, "SUM of the rows"),
                  (answers_sign, "wrong sign")],
         "06.3": [(ffn_no_relu, "ignores the ReLU"),
-                 (ffn_bias_rows, "did you sum over the broadcast (batch) dimensions?")],
+                 (ffn_bias_rows, "did you sum over the broadcast (batch) dimensions?"),
+                 (ffn_bias_mean, "is the batch size — did you divide by N"),
+                 (ffn_autograd, "task 06.3 asks for the backward by hand")],
         "06.4": [(SplitBareReshape, "the backward of split is a merge"),
                  (SplitForgotNone, "return one per forward argument")],
     }

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..lang import tr
 from .ch05 import _close, check_function
-from .core import Misconception, assert_close_or_explain, task
+from .core import Misconception, assert_close_or_explain, by_hand, seeded, task
 
 __all__ = ["WRONG", "reference_mha"]
 
@@ -23,7 +23,7 @@ _KEYS = ("W_q", "W_k", "W_v", "W_out", "b_q", "b_k", "b_v", "b_out")
       goal="The gradient of x, used by the Q, K and V projections", difficulty=1, minutes=5)
 def _(input_grad):
     import minigrad as mg
-    rng = np.random.default_rng(0)
+    rng = seeded(0)
     for n, d_model in ((3, 8), (5, 4), (2, 6)):
         bars = [rng.standard_normal((n, d_model)) for _ in range(3)]
         Ws = [rng.standard_normal((d_model, d_model)) for _ in range(3)]
@@ -36,7 +36,7 @@ def _(input_grad):
                     "your gradient for x is only the {branch} branch's contribution: x feeds "
                     "three projections, so it receives the SUM of what the three send back — "
                     "x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ", branch="QKV"[i]))
-        assert_close_or_explain("x", got, expected,
+        assert_close_or_explain("x", got, expected, reuse=True,
                                 formula=tr("x̄ = Q̄·W_qᵀ + K̄·W_kᵀ + V̄·W_vᵀ (X̄ = Ȳ·Wᵀ per "
                                            "branch)"))
 
@@ -47,7 +47,7 @@ def _(input_grad):
       difficulty=1, minutes=5)
 def _(attention_delta):
     import minigrad as mg
-    rng = np.random.default_rng(1)
+    rng = seeded(1)
     for shape in ((2, 3, 4), (5, 2), (1, 6, 3)):
         q, k, v = (rng.standard_normal(shape) for _ in range(3))
         s = q @ np.swapaxes(k, -1, -2) / math.sqrt(shape[-1])
@@ -140,15 +140,16 @@ def _mha_case(rng, n, d_model):
 def _(mha_backward):
     import minigrad as mg
     import torch
-    rng = np.random.default_rng(5)
+    rng = seeded(5)
     for n, d_model, h in ((3, 8, 2), (4, 6, 3), (2, 8, 4)):
         x, P, o_bar = _mha_case(rng, n, d_model)
         xt = torch.tensor(x, requires_grad=True)
         Pt = {k: torch.tensor(a, requires_grad=True) for k, a in P.items()}
         reference_mha(torch, xt, Pt, h).backward(torch.tensor(o_bar))
         expected = {"x": xt.grad.numpy(), **{k: Pt[k].grad.numpy() for k in _KEYS}}
-        got = mha_backward(mg.tensor(x), {k: mg.tensor(a) for k, a in P.items()},
-                           mg.tensor(o_bar), h)
+        with by_hand("07.4"):
+            got = mha_backward(mg.tensor(x), {k: mg.tensor(a) for k, a in P.items()},
+                               mg.tensor(o_bar), h)
         if got is None:
             raise Misconception(tr("mha_backward returned None — did you forget to return?"))
         if not isinstance(got, dict):
@@ -164,7 +165,8 @@ def _(mha_backward):
         for k in ("W_out", "b_out", "W_v", "b_v", "W_q", "b_q", "W_k", "b_k", "x"):
             if k in ("W_v", "W_q", "W_k") and not _close(got[k], expected[k]):
                 _explain_merge(got[k], k, x, P, o_bar, h)
-            assert_close_or_explain(k, got[k], expected[k], formula=formulas[k])
+            assert_close_or_explain(k, got[k], expected[k], formula=formulas[k],
+                                    reuse=k == "x")
 
 
 def _formulas():
@@ -257,6 +259,14 @@ def _wrong():
         g["x"] = g.pop("_x_q")
         return g
 
+    def mha_autograd(x, P, dO, num_heads):
+        import torch
+        xt = torch.tensor(x.numpy(), requires_grad=True)
+        Pt = {k: torch.tensor(a.numpy(), requires_grad=True) for k, a in P.items()}
+        grads = torch.autograd.grad(reference_mha(torch, xt, Pt, num_heads), [xt, *Pt.values()],
+                                    torch.tensor(dO.numpy()))
+        return dict(zip(["x", *Pt], (mg.tensor(g.numpy()) for g in grads)))
+
     return {
         "07.1": [(only_q, "only the Q branch"), (untransposed, "your gradient for x is wrong")],
         "07.2": [(delta_wrong_axis, "sum Ō ⊙ O over the LAST dimension"),
@@ -265,7 +275,8 @@ def _wrong():
                  (AttentionKNoTranspose, "missing transpose?"),
                  (AttentionVNoTranspose, "your gradient for V")],
         "07.4": [(mha_bare_reshape, "the backward of merge is a split"),
-                 (mha_one_branch, "your gradient for x is wrong")],
+                 (mha_one_branch, "your gradient for x is wrong"),
+                 (mha_autograd, "torch.autograd.grad")],
     }
 
 

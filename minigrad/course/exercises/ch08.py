@@ -10,7 +10,8 @@ import numpy as np
 
 from ..lang import tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, explain_vjp_count,
-                   gradcheck_or_explain, task)
+                   gradcheck_or_explain, seeded, task)
+
 
 __all__ = ["WRONG"]
 
@@ -24,12 +25,22 @@ def _ceil(a, b):
 # --------------------------------------------------------------------------- recording
 class _Recorder(np.ndarray):
     """A numpy array that appends the operand shapes of every matrix product it enters to
-    ``_Recorder.log`` (a list, or None when not recording). Results are plain arrays."""
+    ``_Recorder.log`` (a list, or None when not recording). What is computed from it is a
+    recorder too (a slice, a copy, a transpose, a sum…), and while recording ``np.asarray``
+    and ``np.array`` keep it one: a product taken on a copy is still seen."""
     log = None
 
     @staticmethod
     def _plain(x):
         return x.view(np.ndarray) if isinstance(x, _Recorder) else x
+
+    @staticmethod
+    def _taint(out):
+        if isinstance(out, np.ndarray) and not isinstance(out, _Recorder) and out.ndim:
+            return out.view(_Recorder)
+        if isinstance(out, tuple):
+            return tuple(_Recorder._taint(o) for o in out)
+        return out
 
     @classmethod
     def _note(cls, a, b):
@@ -42,7 +53,8 @@ class _Recorder(np.ndarray):
         inputs = tuple(self._plain(x) for x in inputs)
         if "out" in kwargs:
             kwargs["out"] = tuple(self._plain(x) for x in kwargs["out"])
-        return getattr(ufunc, method)(*inputs, **kwargs)
+            return getattr(ufunc, method)(*inputs, **kwargs)
+        return self._taint(getattr(ufunc, method)(*inputs, **kwargs))
 
     def __array_function__(self, func, types, args, kwargs):
         arrays = [a for a in args if isinstance(a, np.ndarray)]
@@ -52,24 +64,39 @@ class _Recorder(np.ndarray):
             self._note(arrays[0], arrays[1])
         args = tuple(self._plain(a) for a in args)
         kwargs = {k: self._plain(v) for k, v in kwargs.items()}
-        return func(*args, **kwargs)
+        return self._taint(func(*args, **kwargs))
 
     def dot(self, other, out=None):
         self._note(self, other)
-        return np.dot(self.view(np.ndarray), self._plain(other))
+        return self._taint(np.dot(self.view(np.ndarray), self._plain(other)))
 
 
 def _recorded(*arrays):
     return tuple(np.asarray(a, dtype=np.float64).view(_Recorder) for a in arrays)
 
 
+def _keeping(convert):
+    """``np.asarray``/``np.array`` that return a recorder for a recorder."""
+    def keep(a, *args, **kwargs):
+        out = convert(a, *args, **kwargs)
+        if isinstance(a, _Recorder) and isinstance(out, np.ndarray):
+            return out.view(_Recorder)
+        return out
+    return keep
+
+
 def _run_recording(fn, *args):
     """``fn(*args)`` with matrix products recorded; returns (result, list of shape pairs)."""
     log = []
     _Recorder.log = log
+    saved = {name: getattr(np, name) for name in ("asarray", "array", "ascontiguousarray")}
     try:
+        for name, convert in saved.items():
+            setattr(np, name, _keeping(convert))
         out = fn(*args)
     finally:
+        for name, convert in saved.items():
+            setattr(np, name, convert)
         _Recorder.log = None
     return out, log
 
@@ -146,7 +173,7 @@ def _diagnose_block(block, m, i, j, tile, what):
       difficulty=1, minutes=5)
 def _block(block):
     _diagnose_block(block, _NOTES_A, 0, 1, 2, tr("A₀₁ of the notes (= [[3, 4], [7, 8]])"))
-    rng = np.random.default_rng(81)
+    rng = seeded(81)
     for shape, tile in (((7, 5), 3), ((6, 6), 2), ((5, 9), 4)):
         m = rng.standard_normal(shape)
         for i in range(_ceil(shape[0], tile)):
@@ -170,7 +197,7 @@ def _tiled_matmul(tiled_matmul):
     assert_close_or_explain(tr("C of the notes' example"), _plain_result(got),
                             _NOTES_A @ _NOTES_B, kind=None,
                             formula=f"C₀₀ = A₀₀·B₀₀ + A₀₁·B₁₀ = {_NOTES_C00.tolist()}")
-    rng = np.random.default_rng(82)
+    rng = seeded(82)
     for sa, sb, tile in _SHAPES:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
         expected = (torch.tensor(a) @ torch.tensor(b)).numpy()
@@ -195,7 +222,7 @@ def _tiled_matmul(tiled_matmul):
       difficulty=2, minutes=10)
 def _tiled_backward(tiled_matmul_backward):
     import torch
-    rng = np.random.default_rng(83)
+    rng = seeded(83)
     fa, fb = "Ā = C̄·Bᵀ", "B̄ = Aᵀ·C̄"
     for sa, sb, tile in [((4, 4), (4, 4), 2)] + _SHAPES:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
@@ -237,7 +264,7 @@ def _tiled_backward(tiled_matmul_backward):
 def _tiled_function(TiledMatMul):
     import minigrad as mg
     import torch
-    rng = np.random.default_rng(84)
+    rng = seeded(84)
     fa, fb = "Ā = C̄·Bᵀ", "B̄ = Aᵀ·C̄"
     for sa, sb, tile in [((4, 4), (4, 4), 2)] + _SHAPES[:2]:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
@@ -245,14 +272,12 @@ def _tiled_function(TiledMatMul):
         w_a, w_b = rng.standard_normal(sa), rng.standard_normal(sb)
         am = mg.tensor(a, requires_grad=True)
         bm = mg.tensor(b, requires_grad=True)
-        # the forward sees matrices that record their products when it reads them as
-        # a.data; a copy (a.detach().numpy() makes one with np.asarray) is not recorded, and
-        # then only the values are checked here (the tiling itself was task 08.2)
+        # forward and backward see matrices that record their products (and those of
+        # anything computed from them, copies included)
         am.data, bm.data = _recorded(a, b)
         y, log = _run_recording(TiledMatMul.apply, am, bm, tile)
         am.data, bm.data = a.copy(), b.copy()
-        if log:
-            _explain_untiled(log, tile, "TiledMatMul.forward")
+        _explain_untiled(log, tile, "TiledMatMul.forward")
         if not isinstance(y, mg.Tensor) or y.grad_fn is None:
             raise Misconception(tr("TiledMatMul.apply recorded no graph node — does forward "
                                    "return the product (an array or a tensor)?"))
@@ -261,8 +286,10 @@ def _tiled_function(TiledMatMul):
         yt = at @ bt
         assert_close_or_explain("C", y, yt, kind=None,
                                 formula=tr("C = A·B, computed tile by tile"))
-        grads = TiledMatMul.backward(y.grad_fn, mg.tensor(up))
+        grads, log = _recorded_backward(lambda g: TiledMatMul.backward(y.grad_fn, g),
+                                        (am, bm), a, b, up)
         grads = explain_vjp_count("TiledMatMul", grads, 3)
+        _explain_untiled(log, tile, "TiledMatMul.backward")
         ga_t, gb_t = torch.autograd.grad(yt, (at, bt), torch.tensor(up), create_graph=True)
         square = sa[0] == sa[1] == sb[1]
         for name, g, wrong, formula in (("A", grads[0], up @ b if square else None, fa),
@@ -276,7 +303,9 @@ def _tiled_function(TiledMatMul):
         assert_close_or_explain("A", grads[0], ga_t, formula=fa)
         assert_close_or_explain("B", grads[1], gb_t, formula=fb)
         y = TiledMatMul.apply(am, bm, tile)
-        ga, gb = mg.autograd.grad(y, (am, bm), mg.tensor(up), create_graph=True)
+        (ga, gb), log = _recorded_backward(
+            lambda g: mg.autograd.grad(y, (am, bm), g, create_graph=True), (am, bm), a, b, up)
+        _explain_untiled(log, tile, "TiledMatMul.backward")
         if not (ga.requires_grad and gb.requires_grad):
             raise Misconception(tr(
                 "with create_graph=True your Ā and B̄ carry no graph: backward computed them "
@@ -297,6 +326,18 @@ def _tiled_function(TiledMatMul):
     gradcheck_or_explain(lambda x, z: TiledMatMul.apply(x, z, 2),
                          [mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)],
                          "TiledMatMul.backward")
+
+
+def _recorded_backward(run, tensors, a, b, up):
+    """``run(C̄)`` with C̄, A and B recording their products (A and B restored after)."""
+    import minigrad as mg
+    up_t = mg.tensor(up)
+    (tensors[0].data, tensors[1].data), (up_t.data,) = _recorded(a, b), _recorded(up)
+    try:
+        out, log = _run_recording(run, up_t)
+    finally:
+        tensors[0].data, tensors[1].data = a.copy(), b.copy()
+    return out, log
 
 
 # --------------------------------------------------------------------------- wrong answers
@@ -344,6 +385,30 @@ def _tiled_untiled(a, b, tile):
     return a @ b
 
 
+def _tiled_full_on_copies(a, b, tile):
+    """Every tile product taken, none used: the result is a plain product of copies."""
+    _tiled_good(a, b, tile)
+    return np.array(a) @ np.array(b)
+
+
+def _tiled_on_asarray(a, b, tile):
+    a, b = np.asarray(a), np.asarray(b, dtype=np.float64)
+    return _tiled_good(a, b, tile)
+
+
+def _tiled_einsum(a, b, tile):
+    import math
+    m, n = a.shape[0], b.shape[1]
+    c = np.zeros((m, n))
+    for i in range(math.ceil(m / tile)):
+        for j in range(math.ceil(n / tile)):
+            for t in range(math.ceil(a.shape[1] / tile)):
+                rows, cols = slice(i * tile, (i + 1) * tile), slice(j * tile, (j + 1) * tile)
+                inner = slice(t * tile, (t + 1) * tile)
+                c[rows, cols] += np.einsum("ik,kj->ij", a[rows, inner], b[inner, cols])
+    return c
+
+
 def _backward_missing_transpose(a, b, c_bar, tile):
     return _tiled_good(c_bar, b, tile), _tiled_good(a.T, c_bar, tile)
 
@@ -366,6 +431,8 @@ def _make_function(kind):
             ctx.tile = tile
             if kind == "untiled":
                 return a.data @ b.data
+            if kind == "copies":
+                return np.asarray(a.detach().numpy()) @ np.array(b.detach().numpy())
             return _tiled_good(a.data, b.data, tile)
 
         @staticmethod
@@ -375,6 +442,11 @@ def _make_function(kind):
                 g, an, bn = grad.detach().numpy(), a.detach().numpy(), b.detach().numpy()
                 return (mg.tensor(_tiled_good(g, bn.T, ctx.tile)),
                         mg.tensor(_tiled_good(an.T, g, ctx.tile)), None)
+            if kind == "numpy_untiled":
+                g, an, bn = grad.detach().numpy(), a.detach().numpy(), b.detach().numpy()
+                return mg.tensor(g @ bn.T), mg.tensor(an.T @ g), None
+            if kind == "untiled_backward":
+                return grad @ b.mT, a.mT @ grad, None
             if kind == "transpose":
                 return (TiledMatMul.apply(grad, b, ctx.tile),
                         TiledMatMul.apply(a.mT, grad, ctx.tile), None)
@@ -389,12 +461,24 @@ WRONG = {
              (_block_rows_not_tiles, "count tiles, not rows"),
              (_block_no_return, "did you forget to return")],
     "08.2": [(_tiled_floor, "leaves out the edge tiles"),
-             (_tiled_untiled, "every block is at most")],
+             (_tiled_untiled, "every block is at most"),
+             (_tiled_full_on_copies, "every block is at most")],
     "08.3": [(_backward_missing_transpose, "missing transpose"),
              (_backward_floor, "leaves out the edge tiles"),
              (_backward_untiled, "every block is at most")],
     "08.4": [(_make_function("transpose"), "missing transpose"),
              (_make_function("numpy"), "carry no graph"),
              (_make_function("count"), "returned 2 gradient(s) but forward took 3"),
-             (_make_function("untiled"), "every block is at most")],
+             (_make_function("untiled"), "every block is at most"),
+             (_make_function("copies"), "TiledMatMul.forward: you multiplied"),
+             (_make_function("numpy_untiled"), "TiledMatMul.backward: you multiplied"),
+             (_make_function("untiled_backward"), "TiledMatMul.backward: you multiplied")],
 }
+
+RIGHT = {
+    "08.2": [_tiled_good, _tiled_on_asarray, _tiled_einsum],
+    "08.3": [lambda a, b, c_bar, tile: (_tiled_good(c_bar, np.asarray(b).T, tile),
+                                       _tiled_good(np.array(a).T, c_bar, tile))],
+    "08.4": [_make_function("right")],
+}
+"""Correct answers written differently from the solution notebook's: each must pass."""

@@ -11,7 +11,7 @@ correction, a parameter rebound instead of updated in place.
 import numpy as np
 
 from ..lang import tr
-from .core import Misconception, as_numpy, assert_close_or_explain, task
+from .core import Misconception, as_numpy, assert_close_or_explain, seeded, seeded_torch, task
 
 __all__ = ["WRONG"]
 
@@ -25,7 +25,7 @@ def _twins(seed):
     import torch
 
     from ..training import make_mlp
-    torch.manual_seed(seed)
+    seeded_torch(seed)
     ref = make_mlp(torch, _SIZES).double()
     mine = make_mlp(mg, _SIZES)
     mine.load_state_dict(ref.state_dict())
@@ -35,7 +35,7 @@ def _twins(seed):
 
 
 def _batches(seed, steps=3, size=4):
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     return [(rng.standard_normal((size, _SIZES[0])), rng.integers(0, _SIZES[-1], size))
             for _ in range(steps)]
 
@@ -124,7 +124,7 @@ def _train_step(train_step):
       difficulty=1, minutes=10)
 def _sgd_momentum(sgd_momentum_step):
     import torch
-    rng = np.random.default_rng(92)
+    rng = seeded(92)
     for lr, mu in ((0.1, 0.9), (0.05, 0.5)):
         theta0 = rng.standard_normal((3, 4))
         p = torch.nn.Parameter(torch.tensor(theta0))
@@ -199,7 +199,7 @@ def _adamw_mistake(kind):
       difficulty=2, minutes=15)
 def _adamw_step(adamw_step):
     import torch
-    rng = np.random.default_rng(93)
+    rng = seeded(93)
     for lr, betas, eps, wd in ((0.1, (0.9, 0.999), 1e-8, 0.1), (0.01, (0.8, 0.99), 1e-6, 0.5)):
         theta0 = rng.standard_normal((2, 3))
         p = torch.nn.Parameter(torch.tensor(theta0))
@@ -249,11 +249,17 @@ def _adamw_class(AdamW):
     mine, ref = _twins(seed)
     unused = mg.nn.Parameter(mg.tensor(np.ones(3)))          # never gets a gradient
     unused_t = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
-    opt = AdamW(list(mine.parameters()) + [unused], lr=0.05, weight_decay=0.1)
-    opt_t = torch.optim.AdamW(list(ref.parameters()) + [unused_t], lr=0.05, weight_decay=0.1)
+    # a parameter of the same shape as the first bias, with gradients of its own: state
+    # kept per shape (or per anything but the parameter) mixes the two
+    start = np.linspace(-1.0, 1.0, _SIZES[1])
+    twin = mg.nn.Parameter(mg.tensor(start))
+    twin_t = torch.nn.Parameter(torch.tensor(start))
+    opt = AdamW(list(mine.parameters()) + [unused, twin], lr=0.05, weight_decay=0.1)
+    opt_t = torch.optim.AdamW(list(ref.parameters()) + [unused_t, twin_t], lr=0.05,
+                              weight_decay=0.1)
     for k, (x, y) in enumerate(batches):
-        for lib, model, o in ((mg, mine, opt), (torch, ref, opt_t)):
-            loss = _loss_fn(lib)(model, lib.tensor(x), lib.tensor(y))
+        for lib, model, o, tw in ((mg, mine, opt, twin), (torch, ref, opt_t, twin_t)):
+            loss = _loss_fn(lib)(model, lib.tensor(x), lib.tensor(y)) + (tw * tw * tw).sum()
             o.zero_grad()
             if lib is mg and any(p.grad is not None and np.any(as_numpy(p.grad))
                                  for p in mine.parameters()):
@@ -275,6 +281,12 @@ def _adamw_class(AdamW):
                                     pt, kind=None, rtol=1e-9, atol=1e-12,
                                     formula=tr("every parameter gets its own m, v and step "
                                                "count t"))
+        assert_close_or_explain(tr("a second parameter of shape {shape} after step {step}",
+                                   shape=tuple(twin.shape), step=k + 1), twin, twin_t,
+                                kind=None, rtol=1e-9, atol=1e-12,
+                                formula=tr("every parameter gets its own m, v and step count "
+                                           "t — keep the state per parameter object, not per "
+                                           "shape"))
         assert_close_or_explain(tr("unused parameter (its .grad stays None)"), unused, unused_t,
                                 kind=None,
                                 formula=tr("a parameter whose .grad is None is skipped: no "
@@ -323,6 +335,16 @@ def _adamw_wrong(kind):
     return adamw_step
 
 
+def _adamw_eps_inside(theta, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                      weight_decay=1e-2):
+    b1, b2 = betas
+    theta = theta * (1 - lr * weight_decay)
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad ** 2
+    m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+    return theta - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+
 class _AdamWBase:
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         self.params = list(params)
@@ -359,6 +381,19 @@ class _AdamWNoZeroGrad(_AdamWBase):
             p.data[...] = theta
 
 
+class _AdamWStatePerShape(_AdamWBase):
+    def step(self):
+        for p in self.params:
+            if p.grad is None:
+                continue
+            key = tuple(p.shape)
+            m, v, t = self.state.get(key, (np.zeros_like(p.data), np.zeros_like(p.data), 0))
+            theta, m, v = _adamw_variant(p.data, p.grad.data, m, v, t + 1, self.lr,
+                                         self.betas, self.eps, self.weight_decay, "right")
+            self.state[key] = (m, v, t + 1)
+            p.data[...] = theta
+
+
 class _AdamWDecaysAll(_AdamWBase):
     def step(self):
         for p, theta in self._new_values():
@@ -377,8 +412,10 @@ WRONG = {
              (_momentum_no_return, "did you forget to return")],
     "09.3": [(_adamw_wrong("no_bias"), "bias correction"),
              (_adamw_wrong("l2"), "Adam's L2 penalty"),
-             (_adamw_wrong("no_lr"), "scaled by the learning rate")],
+             (_adamw_wrong("no_lr"), "scaled by the learning rate"),
+             (_adamw_eps_inside, "inside or outside a square root")],
     "09.4": [(_AdamWRebinds, "only rebinds a local name"),
              (_AdamWNoZeroGrad, "zero_grad() left the gradients"),
-             (_AdamWDecaysAll, "a parameter whose .grad is None is skipped")],
+             (_AdamWDecaysAll, "a parameter whose .grad is None is skipped"),
+             (_AdamWStatePerShape, "not per shape")],
 }

@@ -12,8 +12,12 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 def _size(size):
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
-        return tuple(size[0])
-    return tuple(size)
+        size = size[0]
+    size = tuple(size)
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"cannot create a tensor of shape {size} with a negative dimension: "
+                           f"every size must be 0 or more.")
+    return size
 
 
 def _new(data, dtype, requires_grad):

@@ -358,6 +358,11 @@ def test_exponent_gradient_of_zero_to_a_power():
     check(lambda L, F, b, x: b ** x, A(0.0, 0.0, 0.0, 2.0), A(-1.0, 0.0, 2.0, -1.0))
 
 
+def test_integer_tensor_to_negative_integer_tensor_powers():
+    check(lambda L, F: L.tensor([2, 1, -1, -1, 3, 5]) ** L.tensor([-1, -3, -3, -2, 2, 0]),
+          grad=False)
+
+
 # --------------------------------------------------------------------------- 0-d tensors
 @pytest.mark.parametrize("name, fn", [
     ("squeeze(-1)", lambda L, F, x: x.squeeze(-1)),

@@ -9,7 +9,7 @@ from scipy import special
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .elementwise import _floating, erf, exp, select
+from .elementwise import _floating, erf, exp, float_only, select
 
 
 class Relu(Function):
@@ -155,6 +155,7 @@ def tanh(x):
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    float_only("gelu", x)
     return Gelu.apply(x, approximate)
 
 

@@ -50,6 +50,10 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
+        if min(q.ndim, k.ndim, v.ndim) < 2:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: query {tuple(q.shape)}, key {tuple(k.shape)} and "
+                f"value {tuple(v.shape)} must all be at least 2 dimensional (..., L or S, E).")
         if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
             raise RuntimeError(
                 f"scaled_dot_product_attention: query {tuple(q.shape)}, key {tuple(k.shape)} and "

@@ -26,6 +26,12 @@ def _binary(op, fn, a, b):
             np.broadcast_shapes(np.shape(da), np.shape(db))
         except ValueError:
             raise broadcast_error(op, da, db) from None
+        if op == "pow" and isinstance(b, Tensor):   # torch: 2 ** -1 = 0, 1 ** -1 = 1, 0 ** -1 = 0
+            neg = db < 0
+            odd = np.where(np.abs(db) % 2 == 1, -1, 1)
+            small = np.where(da == 1, 1, np.where(da == -1, odd, 0))
+            return np.where(neg, small, np.power(da, np.where(neg, 0, db))).astype(
+                np.result_type(da, db))
         if op == "pow":      # numpy refuses integers to negative integer powers, as torch
             raise RuntimeError(
                 f"pow: integers to negative integer powers are not allowed (base of dtype "
@@ -112,6 +118,13 @@ def _promote(a, b):
         return a, b
     dt = result_type(a, b)
     return _cast(a, dt), _cast(b, dt)
+
+
+def float_only(op, x):
+    """Refuse, as torch, an integer or bool tensor where only floats are implemented."""
+    if x.data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for a tensor of dtype {x.data.dtype} "
+                                  f"(shape {tuple(x.shape)}); convert it with .float() first.")
 
 
 def _floating(x):
@@ -448,10 +461,32 @@ class Clone(Function):
 
 
 # ---------------------------------------------------------------- functions
+def _scaled(a, b, alpha, op):
+    """``alpha * b`` for add/sub: a bool result takes a bool alpha, as torch."""
+    if result_type(a, b) == _BOOL:
+        if not isinstance(alpha, (bool, np.bool_)):
+            raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results, and "
+                               f"only for them: both operands are bool, alpha is {alpha!r}.")
+        return b * alpha
+    return b * alpha
+
+
+def _no_bool_subtraction(a, b):
+    if any(isinstance(o, (bool, np.bool_)) or (isinstance(o, Tensor) and o.data.dtype == _BOOL)
+           for o in (a, b)):
+        both = all(isinstance(o, (bool, np.bool_)) or (isinstance(o, Tensor) and
+                                                        o.data.dtype == _BOOL) for o in (a, b))
+        raise RuntimeError(
+            f"sub: Subtraction, the `-` operator, with {'two bool tensors' if both else 'a bool tensor'} "
+            f"is not supported (shapes {np.shape(_d(a))} and {np.shape(_d(b))}). "
+            + ("Use the `^` or logical_xor() operator instead." if both else
+               "If you are trying to invert a mask, use the `~` or logical_not() operator instead."))
+
+
 def add(a, b, alpha=1):
     b = _operand(b, a)
     if alpha != 1:
-        b = b * alpha
+        b = _scaled(a, b, alpha, "add")
     if not isinstance(a, Tensor):
         a, b = b, a
     return Add.apply(*_promote(a, b))
@@ -459,6 +494,7 @@ def add(a, b, alpha=1):
 
 def sub(a, b, alpha=1):
     b = _operand(b, a)
+    _no_bool_subtraction(a, b)
     if alpha != 1:
         b = b * alpha
     return Sub.apply(*_promote(a, b))
@@ -466,6 +502,7 @@ def sub(a, b, alpha=1):
 
 def rsub(a, b):
     """b − a, for ``number - tensor``."""
+    _no_bool_subtraction(b, a)
     if isinstance(b, Tensor):
         a, b = _promote(a, b)
         return Sub.apply(b, a)
@@ -509,6 +546,10 @@ def rpow(a, base):
 
 
 def neg(x):
+    if x.data.dtype == _BOOL:
+        raise RuntimeError(f"neg: Negation, the `-` operator, on a bool tensor (shape "
+                           f"{tuple(x.shape)}) is not supported. If you are trying to invert a "
+                           f"mask, use the `~` or logical_not() operator instead.")
     return Neg.apply(x)
 
 
@@ -529,6 +570,10 @@ def rsqrt(x):
 
 
 def abs(x):
+    if x.data.dtype == _BOOL:
+        raise NotImplementedError(f"abs: not implemented for bool tensors (shape "
+                                  f"{tuple(x.shape)}), as in torch; a bool is its own absolute "
+                                  f"value.")
     return Abs.apply(x)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
+from .elementwise import float_only
 
 
 def _stable_log_softmax(d, axis):
@@ -69,6 +70,10 @@ def _targets(logits, target, ignore_index, op):
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}; "
                            f"for class probabilities pass a float target of the input's shape.")
+    if t.ndim and logits.ndim > 1 and t.shape[0] != logits.shape[0]:
+        raise ValueError(f"{op}: input of shape {tuple(logits.shape)} has a batch of "
+                         f"{logits.shape[0]} but the target of shape {tuple(t.shape)} a batch of "
+                         f"{t.shape[0]}; expected input batch_size to match target batch_size.")
     if tuple(t.shape) != tuple(expected):
         raise RuntimeError(f"{op}: input of shape {tuple(logits.shape)} needs a target of shape "
                            f"{tuple(expected)} (one class index per row), got {tuple(t.shape)}.")
@@ -197,12 +202,14 @@ def _dim_of(x, dim, op):
 def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
+    float_only("softmax", input)
     return Softmax.apply(input, _dim_of(input, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
+    float_only("log_softmax", input)
     return LogSoftmax.apply(input, _dim_of(input, dim, "log_softmax"))
 
 
@@ -247,4 +254,5 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def mse_loss(input, target, reduction="mean"):
     if not isinstance(target, Tensor):
         target = Tensor(target)
+    float_only("mse_loss", input)
     return MseLoss.apply(input, target, reduction)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import Function
 from .broadcast import unbroadcast
+from .elementwise import float_only
 
 
 def _norm_dims(x, normalized_shape, op):
@@ -103,6 +104,7 @@ class RmsNorm(Function):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    float_only("layer_norm", input)
     shape, dims = _norm_dims(input, normalized_shape, "layer_norm")
     _check_param(weight, shape, "layer_norm", "weight")
     _check_param(bias, shape, "layer_norm", "bias")
@@ -110,6 +112,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
+    float_only("rms_norm", input)
     shape, dims = _norm_dims(input, normalized_shape, "rms_norm")
     _check_param(weight, shape, "rms_norm", "weight")
     if eps is None:

@@ -244,7 +244,11 @@ def amin(x, dim=None, keepdim=False):
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(np.asarray(np.argmax(x.data), dtype=np.int64))
-    return Tensor._make(np.argmax(x.data, axis=dim, keepdims=keepdim).astype(np.int64))
+    if x.ndim == 0:
+        _dims(dim, 0, "argmax")
+        return Tensor._make(np.zeros((), np.int64))
+    d, = _dims(dim, x.ndim, "argmax")
+    return Tensor._make(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):

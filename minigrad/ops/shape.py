@@ -300,6 +300,9 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [step] * (n // step) + ([n % step] if n % step else []) if step else [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: sizes {sizes} must have only non-negative entries "
+                               f"(dimension {d} of shape {tuple(x.shape)}).")
         if sum(sizes) != n:
             raise RuntimeError(f"split: sizes {sizes} add up to {sum(sizes)} but dimension {d} of "
                                f"shape {tuple(x.shape)} has {n} elements.")

@@ -94,6 +94,10 @@ def _renorm(input, weight, max_norm, norm_type):
 def dropout(input, p=0.5, training=True, inplace=False):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}.")
+    if input.data.dtype.kind != "f" and training and p:
+        raise RuntimeError(f"dropout: the result (kept values scaled by 1/(1 - p)) has a float "
+                           f"dtype, which can't be cast to the tensor's dtype "
+                           f"{input.data.dtype} (shape {tuple(input.shape)}); use .float().")
     if not training or p == 0:
         return input
     if p == 1:

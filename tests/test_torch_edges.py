@@ -560,3 +560,42 @@ def test_reading_grad_of_a_non_leaf_warns(lib):
         r.sum().backward()
         assert r.grad is not None                 # retained: no warning
         assert lib.tensor([1.0]).grad is None     # a leaf without grad: no warning
+
+
+# --------------------------------------------------------------------------- second derivatives
+SECOND_ORDER = [
+    ("maximum", lambda L, F, a, b: L.maximum(a, b) * a),
+    ("minimum", lambda L, F, a, b: L.minimum(a * b, b)),
+    ("clamp tensors", lambda L, F, a, b: L.clamp(a * a, b, b + 1.0) * a),
+    ("std", lambda L, F, a, b: (a * b).std(dim=1) * a.sum()),
+    ("relu", lambda L, F, a, b: F.relu(a * b) * a),
+    ("max", lambda L, F, a, b: (a * b).max() * a),
+    ("max(dim)", lambda L, F, a, b: (a * b).max(1).values * a.sum(1)),
+    ("pow exponent", lambda L, F, a, b: (a * a + 0.5) ** (b * a)),
+    ("logsumexp", lambda L, F, a, b: L.logsumexp(a * b, 1)),
+    ("where", lambda L, F, a, b: L.where(a > 0, a * b, b * b)),
+]
+
+
+@pytest.mark.parametrize("name, fn", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+def test_second_derivatives_of_the_selecting_vjps(name, fn):
+    """The new VJPs are written with minigrad ops: create_graph=True differentiates them
+    again, as torch does (and finite differences agree)."""
+    rng = np.random.default_rng(11)
+    arrays = [rng.standard_normal((3, 4)), rng.standard_normal((3, 4))]
+    grads = {}
+    for lib in (mg, torch):
+        a, b = (lib.tensor(x, requires_grad=True) for x in arrays)
+        out = fn(lib, FUNCTIONAL[lib], a, b)
+        u = lib.tensor(rng.standard_normal(tuple(out.shape)) if lib is mg else grads["u"])
+        grads.setdefault("u", u.numpy())
+        ga, gb = lib.autograd.grad(out, (a, b), u, create_graph=True)
+        second = lib.autograd.grad((ga * ga).sum() + (gb * a).sum(), (a, b))
+        grads[lib] = [g.detach().numpy() for g in (ga, gb) + second]
+    for m, t in zip(grads[mg], grads[torch]):
+        np.testing.assert_allclose(m, t, rtol=1e-7, atol=1e-10)
+
+    def first(a, b):
+        out = fn(mg, MF, a, b)
+        return mg.autograd.grad(out, (a, b), mg.tensor(grads["u"]), create_graph=True)
+    gradcheck(first, tuple(mg.tensor(x, requires_grad=True) for x in arrays))

@@ -420,6 +420,12 @@ def to_args(lib, sample, requires_grad=True, no_grad_args=()):
 
 
 # =========================================================================== the entries
+def _frequency(i):
+    """For each position of an index tensor, how many times its index occurs in it."""
+    flat = i.reshape(-1)
+    return (flat.unsqueeze(1) == flat.unsqueeze(0)).sum(1).reshape(i.shape)
+
+
 def _op(name, family, node, forward, vjp, fn, inputs, **kw):
     return OpInfo(name, family, node, forward, vjp, fn, inputs, **kw)
 
@@ -837,6 +843,12 @@ OPS = [
         variant="padding_idx=0", params={"padding": True},
         gradcheck_fn=lambda lib, F, i, w: (F.embedding(i, w, padding_idx=0)
                                            * (i != 0).unsqueeze(-1))),
+    _op("embedding", "sparse", "EmbeddingBackward", r"Y = W[\text{idx}]",
+        r"\bar W[i] = \tfrac{1}{n_i} \textstyle\sum_{j: \text{idx}_j = i} \bar Y_j,\ "
+        r"n_i = \#\{j: \text{idx}_j = i\}",
+        lambda lib, F, i, w: F.embedding(i, w, scale_grad_by_freq=True), "embedding",
+        variant="scale_grad_by_freq",
+        gradcheck_fn=lambda lib, F, i, w: (F.embedding(i, w) / _frequency(i).unsqueeze(-1))),
     _op("dropout", "sparse", "DropoutBackward",
         r"y = x \odot m / (1 - p),\ m \sim \operatorname{Bernoulli}(1 - p)",
         r"\bar x = \bar y \odot m / (1 - p)",

@@ -281,11 +281,12 @@ def _template(value):
     return parts if any(name is not None for _, name in parts) else None
 
 
-def _template_regex(translated):
+def _template_regex(translated, counts=(), to_the_end=()):
     """A regex matching the output of the format string ``translated``, one group per field
     (a field used twice must capture the same text twice). A field's text is looked for
-    within one line; a field that ends the template takes the rest of the line (the text
-    after it is left as it is, for the other entries to map)."""
+    within one line, as little of it as the template allows; a field that ends the template
+    and is named in ``to_the_end`` (English writes words after it) takes the rest of the line;
+    a field named in ``counts`` (the ``{n}`` of a plural form) holds a whole number only."""
     out, groups = [], {}
     parts = _parts(translated)
     for k, (lit, name) in enumerate(parts):
@@ -297,15 +298,10 @@ def _template_regex(translated):
         else:
             groups[name] = f"f{len(groups)}"
             last = k == len(parts) - 1
-            out.append(f"(?P<{groups[name]}>{'.*' if last else '.*?'})")
+            text = r"\s*\d+" if name in counts else ".*" if last and name in to_the_end \
+                else ".*?"
+            out.append(f"(?P<{groups[name]}>{text})")
     return re.compile("".join(out)), groups
-
-
-def _count(captured):
-    """The count a plural text's ``{n}`` captured: its last number (a field at the start of a
-    template captures from the start of the line)."""
-    numbers = re.findall(r"\d+", captured)
-    return numbers[-1] if numbers else None
 
 
 def untranslate(text, lang):
@@ -340,11 +336,14 @@ def untranslate(text, lang):
             continue
         if not all(lit in text for lit, _ in parts):
             continue                                # cheap: most templates are not there
-        regex, groups = _template_regex(value)
+        key_parts = _parts(key)
+        followed = {name for (_, name), (lit, _) in zip(key_parts, key_parts[1:]) if lit}
+        regex, groups = _template_regex(value, counts=("n",) if key in singular else (),
+                                        to_the_end=followed)
 
         def english(m, key=key, groups=groups):
             out = []
-            if key in singular and "n" in groups and _count(m.group(groups["n"])) == "1":
+            if key in singular and "n" in groups and m.group(groups["n"]).strip() == "1":
                 key = singular[key]
             for lit, name in _parts(key):
                 out.append(keep(lit) if lit else "")

@@ -599,3 +599,15 @@ def test_second_derivatives_of_the_selecting_vjps(name, fn):
         out = fn(mg, MF, a, b)
         return mg.autograd.grad(out, (a, b), mg.tensor(grads["u"]), create_graph=True)
     gradcheck(first, tuple(mg.tensor(x, requires_grad=True) for x in arrays))
+
+
+@pytest.mark.parametrize("values", [A(0.0, -0.0, 0.0), A(2.0, 2.0, 1.0), A(1.0, nan, nan)],
+                         ids=["signed-zero-ties", "ties", "nans"])
+def test_max_dim_of_1d_routes_to_its_index_even_with_ties(values):
+    """A 1-D max(dim) returns a numpy scalar index: the gradient still goes to that index
+    alone (not shared as whole-tensor max() shares ties), also with a NaN upstream."""
+    check(lambda L, F, x: (x * 1).max(0).values, values)
+    check(lambda L, F, x: (x * 1).min(-1).values, values)
+    x = mg.tensor(np.zeros_like(values), requires_grad=True)
+    (x * 1).max(0).values.backward(mg.tensor(nan, dtype=mg.float64))
+    assert np.isnan(x.grad.numpy()[0]) and not np.isnan(x.grad.numpy()[1:]).any()

@@ -162,7 +162,7 @@ class Max(Function):
         kept = _kept_shape(x.shape, ctx.dims)
         g = grad.reshape(kept)
         d = x.data
-        if isinstance(ctx.indices, np.ndarray):   # max(dim): to the returned index
+        if ctx.indices is not None and not isinstance(ctx.indices, str):   # max(dim)
             if x.ndim == 0:
                 return g, None, None, None
             dim = ctx.dims[0]

@@ -288,6 +288,10 @@ CASES += [
      ["one_hot", "non-negative", "-1"], ["non-negative"]),
     ("one_hot_too_large", lambda L, F: F.one_hot(I(L, [3]), 3), RuntimeError,
      ["one_hot", "3", "num_classes=3"], ["num_classes"]),
+    ("maximum_number", lambda L, F: L.maximum(T(L, 3), 0.5), TypeError,
+     ["maximum", "tensors", "Tensor and float", "clamp"], []),
+    ("minimum_number", lambda L, F: L.minimum(T(L, 3), 0.5), TypeError,
+     ["minimum", "tensors", "Tensor and float"], []),
 ]
 
 @pytest.mark.parametrize("name, code, exc, fragments, common", CASES,

@@ -694,19 +694,17 @@ class Maximum(Function):
 
     VJP (as torch): ā = ȳ where a > b, ȳ/2 where a = b (a tie splits it), 0 where a < b;
     b̄ the mirror image; where a NaN is involved both receive ȳ. By selection, then
-    unbroadcast. ``Minimum`` is the same with the comparison reversed. Saves nothing but
-    the comparisons."""
+    unbroadcast. ``Minimum`` is the same with the comparison reversed. Saves a and b."""
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _binary("maximum", np.maximum, a, b)
-        ctx.masks = (a.data < b.data, a.data == b.data, a.data > b.data)
-        return out
+        ctx.save_for_backward(a, b)
+        return _binary("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        lt, eq, gt = ctx.masks
-        return _tie_split(ctx, grad, lt, eq, gt)
+        a, b = ctx.saved_tensors
+        return _tie_split(ctx, grad, a.data < b.data, a.data == b.data, a.data > b.data)
 
 
 class Minimum(Function):
@@ -714,14 +712,13 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _binary("minimum", np.minimum, a, b)
-        ctx.masks = (a.data > b.data, a.data == b.data, a.data < b.data)
-        return out
+        ctx.save_for_backward(a, b)
+        return _binary("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        lt, eq, gt = ctx.masks
-        return _tie_split(ctx, grad, lt, eq, gt)
+        a, b = ctx.saved_tensors
+        return _tie_split(ctx, grad, a.data > b.data, a.data == b.data, a.data < b.data)
 
 
 def _tie_split(ctx, grad, loses, tie, wins):
@@ -736,11 +733,18 @@ def _tie_split(ctx, grad, loses, tie, wins):
             if nb else None)
 
 
+def _two_tensors(op, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{op}: both arguments must be tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}; for a number use clamp(min=...) or clamp(max=...).")
+    return _promote(a, b)
+
+
 def maximum(a, b):
     """Element-wise max of two tensors (``torch.max(a, b)`` too)."""
-    return Maximum.apply(*_promote(a, _operand(b, a)))
+    return Maximum.apply(*_two_tensors("maximum", a, b))
 
 
 def minimum(a, b):
     """Element-wise min of two tensors (``torch.min(a, b)`` too)."""
-    return Minimum.apply(*_promote(a, _operand(b, a)))
+    return Minimum.apply(*_two_tensors("minimum", a, b))

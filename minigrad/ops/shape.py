@@ -77,12 +77,32 @@ class Index(Function):
         try:
             out = x.data[key]
         except IndexError as e:
-            raise IndexError(f"index: {e} (tensor of shape {tuple(x.shape)})") from None
+            raise _index_error(e, x, key) from None
         return _view_of(out, x) if _shares(out, x) else out
 
     @staticmethod
     def backward(ctx, grad):
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+def _index_error(e, x, key):
+    """numpy's indexing error, said in the tensor's terms (which rule the key broke)."""
+    shape, parts = tuple(x.shape), key if isinstance(key, tuple) else (key,)
+    msg = str(e)
+    if msg.startswith("too many indices"):
+        n = sum(1 for k in parts if k is not None and k is not Ellipsis)
+        return IndexError(f"index: too many indices for a tensor of shape {shape}: it has "
+                          f"{x.ndim} dimension(s) but {n} were indexed.")
+    if msg.startswith("boolean index did not match"):
+        masks = [tuple(np.shape(k)) for k in parts if getattr(k, "dtype", None) == bool]
+        return IndexError(f"index: the shape of the mask {masks[0] if masks else ''} (a "
+                          f"boolean index) does not match the shape of the tensor {shape} it "
+                          f"indexes; a mask must have the sizes of the dimensions it covers.")
+    if msg.startswith("arrays used as indices"):
+        kinds = sorted({str(k.dtype) for k in parts if isinstance(k, np.ndarray)})
+        return IndexError(f"index: tensors used as indices must be integer or bool tensors, "
+                          f"got dtype {', '.join(kinds)} (tensor of shape {shape}).")
+    return IndexError(f"index: {msg} (tensor of shape {shape})")
 
 
 class IndexAdd(Function):

@@ -79,3 +79,23 @@ def test_the_fuzzer_finds_a_wrong_value_and_a_missing_error(monkeypatch):
     found = [f for _, fs in failures.values() for f in fs]
     assert any("values differ" in f for f in found)
     assert any("torch raises" in f for f in found)      # bool - bool: torch refuses it
+
+
+def test_finite_differences_referee_where_torch_is_wrong():
+    """torch 2.13's gradient of var(dim=()) (all dimensions) of a tensor with ties is NaN,
+    and for other values ±inf: it divides by n − 1 with n = 1. Central differences side with
+    minigrad, so the fuzzer counts it as torch's error, not minigrad's, and says so."""
+    a = np.array([0.847, 0.847, 0.847])
+    steps = [fuzz.leaf(a, True), fuzz.Step("reduce", (0,), {"how": "var", "dim": (),
+                                                              "keepdim": False})]
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    found = fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    assert found and "gradients differ" in found[0]
+    assert not np.isfinite(fuzz.to_np(torch_pool[0].grad)).all()
+    np.testing.assert_allclose(fuzz.to_np(mg_pool[0].grad), 0.0, atol=1e-12)   # var of ties
+    before = len(fuzz.TORCH_WRONG)
+    assert fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+    assert len(fuzz.TORCH_WRONG) == before + 1
+    # and the referee does not excuse minigrad: a wrong minigrad gradient is not torch's error
+    mg_pool[0].grad = mg_pool[0].grad + 1.0
+    assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)

@@ -59,7 +59,8 @@ class ScaledDotProductAttention(Function):
                 f"scaled_dot_product_attention: query {tuple(q.shape)}, key {tuple(k.shape)} and "
                 f"value {tuple(v.shape)} do not fit: query and key need the same last dimension "
                 f"(E), key and value the same sequence length (S).")
-        scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+        if scale is None:        # d_k = 0: Q·Kᵀ is all zeros, whatever the scale (torch)
+            scale = 1 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
         bias = _bias(mask, causal, q.shape[-2], k.shape[-2], q.data.dtype)
         s = q.data @ np.swapaxes(k.data, -1, -2) * scale
         if bias is not None:

@@ -218,10 +218,11 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ (0 where n = 0, even at a = 0);  for a tensor
-    exponent also
-    n̄ = ȳ · y · ln a, taken as 0 where a = 0 and n ≥ 0 (as torch; at a = 0, n < 0 it is
-    ∞ · (−∞) = −∞). Saves a and n."""
+    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ (the factor taken as 0 where n = 0, even at
+    a = 0; for a number n = 0, ā = 0 whatever ȳ);  for a tensor exponent also
+    n̄ = ȳ · y · ln a, the factor taken as 0 where a = 0 and n ≥ 0 (as torch; at a = 0,
+    n < 0 it is ∞ · (−∞) = −∞). The factors are masked, then multiplied by ȳ, as torch: a
+    NaN ȳ stays NaN. Saves a and n."""
 
     @staticmethod
     def forward(ctx, a, n):
@@ -239,9 +240,10 @@ class Pow(Function):
         ga = gn = None
         if na:
             if not isinstance(n, Tensor) and n == 0:
-                ga = grad * 0.0
+                ga = select(np.zeros(grad.shape, bool), grad)     # 0, even where ȳ is NaN
             elif isinstance(n, Tensor):
-                ga = unbroadcast(select(np.asarray(n.data != 0), grad * n * a ** (n - 1)),
+                # as torch: the factor is masked, then multiplied (a NaN ȳ stays NaN)
+                ga = unbroadcast(grad * select(np.asarray(n.data != 0), n * a ** (n - 1)),
                                  a.shape)
             else:
                 ga = unbroadcast(grad * n * a ** (n - 1), a.shape)
@@ -249,7 +251,7 @@ class Pow(Function):
             a_t = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, n.data.dtype))
             zero = np.asarray((a_t.data == 0) & (n.data >= 0))
             safe = where(zero, 1.0, a_t)            # log(1) = 0: no NaN in a second derivative
-            gn = unbroadcast(select(~zero, grad * (a_t ** n) * log(safe)), n.shape)
+            gn = unbroadcast(grad * select(~zero, (a_t ** n) * log(safe)), n.shape)
         return ga, gn
 
 
@@ -462,12 +464,14 @@ class Clone(Function):
 
 # ---------------------------------------------------------------- functions
 def _scaled(a, b, alpha, op):
-    """``alpha * b`` for add/sub: a bool result takes a bool alpha, as torch."""
+    """``alpha * b`` for add/sub; a bool result takes alpha as a bool, as torch, and only a
+    bool result takes a bool alpha."""
     if result_type(a, b) == _BOOL:
-        if not isinstance(alpha, (bool, np.bool_)):
-            raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results, and "
-                               f"only for them: both operands are bool, alpha is {alpha!r}.")
-        return b * alpha
+        return b * bool(alpha)
+    if isinstance(alpha, (bool, np.bool_)):
+        raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results; the "
+                           f"result here has dtype {result_type(a, b)}, so give alpha as a "
+                           f"number.")
     return b * alpha
 
 
@@ -485,7 +489,7 @@ def _no_bool_subtraction(a, b):
 
 def add(a, b, alpha=1):
     b = _operand(b, a)
-    if alpha != 1:
+    if alpha != 1 or isinstance(alpha, (bool, np.bool_)):
         b = _scaled(a, b, alpha, "add")
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -495,8 +499,8 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     b = _operand(b, a)
     _no_bool_subtraction(a, b)
-    if alpha != 1:
-        b = b * alpha
+    if alpha != 1 or isinstance(alpha, (bool, np.bool_)):
+        b = _scaled(a, b, alpha, "sub")
     return Sub.apply(*_promote(a, b))
 
 
@@ -636,12 +640,17 @@ def clone(x):
 
 
 def sign(x):
-    return Tensor._make(np.sign(x.data))
+    """−1, 0 or 1; 0 for NaN, as torch (numpy gives NaN)."""
+    d = x.data
+    s = np.sign(d)
+    return Tensor._make(np.where(np.isnan(d), 0, s).astype(s.dtype) if d.dtype.kind == "f" else s)
 
 
 # comparisons and logic: results are boolean and carry no gradient
 def _compare(fn, name):
     def compare(a, b):
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype != b.data.dtype:
+            a, b = _promote(a, b)              # torch's table: float32 == 0-d float64 in float32
         return Tensor._make(_binary(name, fn, a, b))
     compare.__name__ = name
     compare.__doc__ = f"Element-wise ``{name}``; a bool tensor with no gradient."
@@ -685,6 +694,10 @@ def masked_fill(x, mask, value):
                                f"tensor of shape {tuple(value.shape)}.")
         value = _cast(value, x.data.dtype)
     else:
+        if x.data.dtype.kind in "iu" and isinstance(value, float) and not math.isfinite(value):
+            raise RuntimeError(f"masked_fill: value {value} cannot be converted to the dtype "
+                               f"{x.data.dtype} of the input (shape {tuple(x.shape)}) without "
+                               f"overflow; fill a floating-point tensor instead (x.float()).")
         value = Tensor._make(np.asarray(value).astype(x.data.dtype))
     return Where.apply(np.asarray(m), value, x)
 

@@ -3,6 +3,8 @@
 The dimension rule of the notes: a gradient has its variable's shape, so
 X̄ = Ȳ·Wᵀ ((m,p)·(p,n) = (m,n)) and W̄ = Xᵀ·Ȳ ((n,m)·(m,p) = (n,p)).
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -79,9 +81,10 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        rows = math.prod(grad.shape[:-1])      # not -1: that is ambiguous for 0 elements
+        g2 = grad.reshape(rows, grad.shape[-1]) if grad.ndim != 2 else grad
         gx = grad @ w if nx else None
-        gw = g2.mT @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if nw else None
+        gw = g2.mT @ (x.reshape(rows, x.shape[-1]) if x.ndim != 2 else x) if nw else None
         gb = g2.sum(0) if nb else None
         return gx, gw, gb
 

@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
-from .elementwise import float_only
+from .elementwise import float_only, select
 
 
 def _stable_log_softmax(d, axis):
@@ -161,7 +161,9 @@ class NllLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         g = _grad_scale(grad, ctx.onehot.shape, ctx.count, ctx.reduction, ctx.cdim)
-        return -Tensor._make(ctx.onehot) * g, None, None, None, None
+        # scattered to the targets, not multiplied by the one-hot: 0 elsewhere even for ∞ L̄
+        return select(np.asarray(ctx.onehot != 0), -Tensor._make(ctx.onehot) * g), None, None, \
+            None, None
 
 
 class MseLoss(Function):

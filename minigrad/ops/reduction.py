@@ -223,14 +223,19 @@ def max(x, dim=None, keepdim=False):
     return values_indices(values, Tensor._make(idx.astype(np.int64)))
 
 
+def _flipped(x):
+    """−x, which turns a minimum into a maximum; for a bool tensor, not x."""
+    return Tensor._make(~x.data) if x.data.dtype.kind == "b" else -x
+
+
 def min(x, dim=None, keepdim=False):
     """As max: the smallest element, a (values, indices) pair, or ``minimum(a, b)``."""
     if dim is None:
-        return -max(-x)
+        return _flipped(max(_flipped(x)))
     if isinstance(dim, Tensor):
         return minimum(x, dim)
-    v, i = max(-x, dim, keepdim)
-    return min_values_indices(-v, i)
+    v, i = max(_flipped(x), dim, keepdim)
+    return min_values_indices(_flipped(v), i)
 
 
 def amax(x, dim=None, keepdim=False):
@@ -238,7 +243,7 @@ def amax(x, dim=None, keepdim=False):
 
 
 def amin(x, dim=None, keepdim=False):
-    return -amax(-x, dim, keepdim)
+    return _flipped(amax(_flipped(x), dim, keepdim))
 
 
 def argmax(x, dim=None, keepdim=False):

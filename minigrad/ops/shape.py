@@ -269,8 +269,29 @@ def _norm_key(key):
     return key
 
 
+def _ints_first(key):
+    """torch applies the integers of an index before its integer arrays (an integer is a
+    ``select``), so ``x[1, :, [0, 2]]`` places the array's dimension where the slice leaves
+    it; numpy counts the integer as one more array, and puts the result's dimension first.
+    For a key with both: (the key of the integers, the key of the arrays on its result);
+    otherwise None."""
+    parts = key if isinstance(key, tuple) else (key,)
+    is_int = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in parts]
+    is_array = [isinstance(k, np.ndarray) and k.ndim > 0 and k.dtype.kind in "iu" for k in parts]
+    if not any(is_int) or not any(is_array):
+        return None
+    first = tuple(slice(None) if a else k for k, a in zip(parts, is_array))
+    then = tuple(k if a else Ellipsis if k is Ellipsis else slice(None)
+                 for k, a, i in zip(parts, is_array, is_int) if not i)
+    return first, then
+
+
 def getitem(x, key):
-    return Index.apply(x, _norm_key(key))
+    key = _norm_key(key)
+    split = _ints_first(key)
+    if split is not None:
+        return Index.apply(Index.apply(x, split[0]), split[1])
+    return Index.apply(x, key)
 
 
 def cat(tensors, dim=0):
@@ -335,6 +356,8 @@ def chunk(x, chunks, dim=0):
         raise RuntimeError(f"chunk: the number of chunks must be positive, got {chunks} "
                            f"(tensor of shape {tuple(x.shape)}).")
     n = x.shape[_dim(dim, x.ndim, "chunk")]
+    if n == 0:                  # torch: as many empty chunks as asked for
+        return split(x, [0] * chunks, dim)
     return split(x, -(-n // chunks), dim)
 
 

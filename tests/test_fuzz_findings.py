@@ -1,0 +1,113 @@
+"""What the differential fuzzer (tests/fuzz.py) found, each kept as a test against torch:
+the same call on both libraries, values, dtypes and gradients for a random upstream
+gradient compared, or both raising."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+
+LIBS = {"minigrad": mg, "torch": torch}
+rng = np.random.default_rng(0)
+X = rng.standard_normal((2, 4, 5))
+B = np.array([True, False, True])
+I = np.array([2, 1, -1, 0, 3])
+
+
+def run(lib, fn, arrays, grad=True):
+    ts = [lib.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    return ts, fn(lib, *ts)
+
+
+def same(fn, *arrays):
+    """fn on both libraries: equal dtype, values and (for a float result) input gradients."""
+    (ts_t, out_t), (ts_m, out_m) = run(torch, fn, arrays), run(mg, fn, arrays)
+    assert str(out_m.dtype).split(".")[-1] == str(out_t.dtype).split(".")[-1]
+    assert tuple(out_m.shape) == tuple(out_t.shape)
+    np.testing.assert_allclose(np.asarray(out_m.detach()), out_t.detach().numpy(), rtol=1e-7,
+                               atol=1e-12, equal_nan=True)
+    if out_t.requires_grad:
+        up = rng.standard_normal(tuple(out_t.shape))
+        out_t.backward(torch.tensor(up))
+        out_m.backward(mg.tensor(up))
+        for a, b in zip(ts_m, ts_t):
+            if b.grad is not None:
+                np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-7,
+                                           atol=1e-12, equal_nan=True)
+
+
+def both_raise(fn, *arrays, match):
+    for lib in LIBS.values():
+        with pytest.raises((RuntimeError, NotImplementedError), match=match):
+            run(lib, fn, arrays)
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda lib, b: b - b, "Subtraction, the `-` operator, with two bool tensors"),
+    (lambda lib, b: b - 1, "Subtraction, the `-` operator, with a bool tensor"),
+    (lambda lib, b: 2.0 - b, "Subtraction, the `-` operator, with a bool tensor"),
+    (lambda lib, b: lib.tensor([1, 2, 3]) - b, "Subtraction, the `-` operator, with a bool"),
+    (lambda lib, b: -b, "Negation, the `-` operator, on a bool tensor"),
+    (lambda lib, b: b.abs(), "not implemented for"),
+    (lambda lib, b: lib.sub(lib.tensor([1, 2, 3]), lib.tensor([1, 1, 1]), alpha=True),
+     "Boolean alpha only supported for Boolean results"),
+    (lambda lib, b: lib.tensor([1, 2, 3]).masked_fill(b, -math.inf),
+     "cannot be converted to"),
+])
+def test_bool_and_integer_rules(fn, match):
+    both_raise(fn, B, match=match)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, b: lib.add(b, b, alpha=2),                       # bool result, bool alpha
+    lambda lib, b: b.amin(), lambda lib, b: b.min(), lambda lib, b: b.min(0).values,
+    lambda lib, b: b.masked_fill(b, math.inf),                   # inf → True in a bool
+    lambda lib, b: lib.tensor([2.254], dtype=lib.float64).float() == lib.tensor(
+        2.254, dtype=lib.float64),                               # compared in float32
+])
+def test_bool_results(fn):
+    same(fn, B)
+
+
+def test_integer_tensor_to_negative_integer_tensor_powers():
+    same(lambda lib, a: a ** lib.tensor(-1), I)                 # a 0-d exponent tensor
+    same(lambda lib, a: a ** lib.tensor([-1, -1, -1, 2, -2]), I)
+    both_raise(lambda lib, a: a ** -1, I, match="ntegers to negative integer powers")
+
+
+@pytest.mark.parametrize("key", [
+    (1, slice(None), [4, 4, 3]), (slice(None), 1, [0, 2]), ([0, 1], 2, [1, 1]),
+    (1, Ellipsis, [0, 1]), (None, 1, [0, 1]), ([1], slice(1, 3), 0), (slice(None), 0, [-1], ...),
+])
+def test_integers_are_applied_before_index_arrays(key):
+    """torch selects with an integer first: x[1, :, [4, 4, 3]] is (4, 3), numpy's (3, 4)."""
+    def fn(lib, x):
+        return x[tuple(lib.tensor(k) if isinstance(k, list) else k for k in key)]
+    same(fn, X)
+
+
+def test_empty_and_degenerate_shapes():
+    same(lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
+         np.zeros((2, 3, 0)), np.zeros((2, 2, 0)), rng.standard_normal((2, 2, 3)))
+    same(lambda lib, x, w: lib.nn.functional.linear(x, w), np.zeros((2, 1, 0)),
+         np.zeros((3, 0)))
+    for lib in LIBS.values():
+        pieces = lib.zeros(0, 3).chunk(2)
+        assert [tuple(p.shape) for p in pieces] == [(0, 3), (0, 3)]
+
+
+def test_nan_and_inf_gradients_as_torch():
+    x = np.array([np.nan, 0.0, -0.0, 1.0, -2.0])
+    same(lambda lib, a: a.abs(), x)                              # sign(NaN) is 0 in torch
+    same(lambda lib, a: lib.sign(a.detach()), x)
+    # x ** 0: zero gradient even where the upstream is NaN (0 · NaN is not asked)
+    same(lambda lib, a: (a ** 0 @ lib.tensor([1.0, -1, 2, -3, 1]).double()).sqrt(),
+         rng.standard_normal((3, 5)))
+    # a tensor exponent multiplies the masked factor: a NaN upstream stays NaN, as torch
+    same(lambda lib, a, n: (a.abs() ** n * a) / (a.abs() ** n), np.array([0.0, 2.0, -3.0]),
+         np.array(0.081))
+    # nll_loss scatters the upstream to the targets: an infinite one stays off the others
+    same(lambda lib, z: lib.nn.functional.nll_loss(z, lib.tensor([-100]), reduction="sum")
+         .log(), np.array([[-0.4]]))

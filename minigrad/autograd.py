@@ -171,7 +171,7 @@ class AccumulateGrad(Node):
         elif create_graph or vg.requires_grad:
             v._grad = vg + g
         else:
-            vg.data += g.data
+            vg._data += g._data
             vg._vc[0] += 1
 
     @property
@@ -212,11 +212,15 @@ class BackwardNode(Node):
                 data, vc, nr = t
                 t = _tensor_cls()._make(data, True, self, nr, vc)
             if t._vc[0] != version:
+                made = (f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn is not None
+                        else "a leaf")
                 raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {tuple(t.shape)} saved for backward was "
-                    f"modified in place after it was saved (version {version} then, "
-                    f"{t._vc[0]} now), so its gradient can no longer be computed. Use an "
-                    f"out-of-place operation (y = y + 1 rather than y += 1), or .clone() it first.")
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t._data.dtype} tensor of shape {tuple(t.shape)}], "
+                    f"which is {made} and was saved by {self.name()}, is at version {t._vc[0]}; "
+                    f"expected version {version} instead. Hint: the tensor, or a view of the "
+                    f"same memory, was changed in place after it was saved; use an out-of-place "
+                    f"operation (y = y + 1 rather than y += 1), or .clone() it first.")
             out.append(t)
         return tuple(out)
 
@@ -317,7 +321,15 @@ class Function:
     def apply(cls, *args):
         Tensor = _tensor_type[0]
         if _Mode.grad_enabled:
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            needs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._view_fn is not None and a._view_version != a._vc[0]:
+                        a._refresh()         # its base changed in place: a new history
+                    needs.append(a._requires_grad)
+                else:
+                    needs.append(False)
+            needs = tuple(needs)
             if True in needs:
                 return cls._apply_recorded(needs, args)
             _Mode.grad_enabled = False
@@ -328,8 +340,11 @@ class Function:
         else:                                # the fast path: no graph to record
             out = cls.forward(_Ctx(), *args)
         if type(out) is tuple:
-            return tuple(_as_output(o, args) for o in out)
-        return _as_output(out, args)
+            return _views(cls, args, tuple(_as_output(o, args) for o in out))
+        out = _as_output(out, args)
+        if out._base is not None and out._view_fn is None:
+            _views(cls, args, (out,))
+        return out
 
     @classmethod
     def _apply_recorded(cls, needs, args):
@@ -343,33 +358,88 @@ class Function:
         finally:
             _Mode.grad_enabled = True
         single = type(out) is not tuple
-        outs = tuple(_as_output(o, args) for o in ((out,) if single else out))
+        outs = _views(cls, args, tuple(_as_output(o, args) for o in ((out,) if single else out)),
+                      single)
         ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
-        ctx._input_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None
+        ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
                                 for a in args)
-        ctx._output_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
+        ctx._output_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
         ctx._n_outputs = len(outs)
         non_diff = getattr(ctx, "_non_diff", ())
         for i, o in enumerate(outs):
-            if o.data.dtype.kind == "f" and not any(o is n for n in non_diff):
+            if o._data.dtype.kind == "f" and not any(o is n for n in non_diff):
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
         if ctx._saved:   # a saved output would be a cycle output -> node -> output
-            ctx._saved = [((e[0].data, e[0]._vc, e[0]._output_nr), e[1])
+            ctx._saved = [((e[0]._data, e[0]._vc, e[0]._output_nr), e[1])
                           if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]
         return outs[0] if single else outs
 
 
 def _as_output(o, args):
-    """Wrap what forward returned as a fresh Tensor (a returned input becomes a new alias)."""
+    """Wrap what forward returned as a fresh Tensor (a returned input becomes a view of it)."""
     Tensor = _tensor_type[0]
     if type(o) is np.ndarray:
         return Tensor._make(o)
     if isinstance(o, Tensor):
         for a in args:
             if o is a:
-                return Tensor._make(o.data, vc=o._vc)
+                t = Tensor._make(o._data, vc=o._vc)
+                t._base = o._base if o._view_fn is not None else o
+                return t
         return o
     return Tensor._make(np.asarray(o))
+
+
+def _views(cls, args, outs, single=None):
+    """Give each output that is a view (``_base`` set by the op) the ViewFn that takes it
+    again: ``cls`` with the same arguments, after the view its input already was."""
+    single = len(outs) == 1 if single is None else single
+    for k, o in enumerate(outs):
+        if o._base is not None and o._view_fn is None:
+            o._view_fn = ViewFn(args[0]._view_fn, cls, args[1:], 0 if single else k + 1)
+            o._view_version = o._vc[0]
+    return outs
+
+
+def adopt_saved_output(new, target):
+    """After an in-place operation ``target`` holds the numbers of ``new`` (the result of the
+    recorded op): where that op saved its output, it now reads target's memory and
+    version, so a later in-place change of target is caught too."""
+    node = new.grad_fn
+    if node is None or not node._saved:
+        return
+    saved = []
+    for e in node._saved:
+        if e is not None and type(e[0]) is tuple and e[0][0] is new._data:
+            e = ((target._data, target._vc, e[0][2]), target._vc[0])
+        saved.append(e)
+    node._saved = saved
+
+
+class ViewFn:
+    """How a view was taken, so that it can be taken again of another tensor: the operation
+    (a Function whose result is a view of its first argument), its other arguments, and the
+    view its input already was (``parent``), back to the base. ``multi`` is 1 + the output's
+    position for a function that returns several views (split, chunk, unbind), else 0.
+
+    An in-place change of a view uses it twice: to give the view a ``grad_fn`` again on its
+    base's new history, and in ``CopySlices``'s VJP, to cut the view's part out of ȳ."""
+    __slots__ = ("parent", "cls", "rest", "multi")
+
+    def __init__(self, parent, cls, rest, multi=0):
+        self.parent, self.cls, self.rest, self.multi = parent, cls, rest, multi
+
+    def __call__(self, base):
+        x = base if self.parent is None else self.parent(base)
+        out = self.cls.apply(x, *self.rest)
+        return out[self.multi - 1] if self.multi else out
+
+    def region(self, shape):
+        """A bool array of ``shape``: True on the elements the view reads."""
+        mask = np.zeros(shape, bool)
+        with no_grad():
+            self(_tensor_cls()._make(mask))._data[...] = True
+        return mask
 
 
 # --------------------------------------------------------------------------- the walk
@@ -390,14 +460,14 @@ def _check_grads(node, grads):
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g, dtype=meta[1]))
-        if g.data.shape != meta[0]:
+        if g._data.shape != meta[0]:
             raise RuntimeError(
                 f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for "
                 f"argument {i}, whose shape is {tuple(meta[0])}; a gradient always has its "
                 f"input's shape.")
-        if g.data.dtype != meta[1]:
+        if g._data.dtype != meta[1]:
             g = g.to(meta[1])
-        if _Mode.anomaly and np.isnan(g.data).any():
+        if _Mode.anomaly and np.isnan(g._data).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
                                f"gradient for argument {i} (detect_anomaly is on).")
         out.append(g)
@@ -498,20 +568,22 @@ def _roots(tensors, grad_tensors, caller):
                            f"gradients; give one gradient per tensor (None for a scalar one).")
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if t._view_fn is not None and t._view_version != t._vc[0]:
+            t._refresh()                     # a view whose base changed in place since
         if not t.requires_grad:
             raise RuntimeError(
                 f"{caller}: output {i} (shape {tuple(t.shape)}) does not require grad and has no "
                 f"grad_fn: nothing that needs a gradient was used to compute it. Did you forget "
                 f"requires_grad=True on a leaf, or compute it under no_grad()?")
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(
                     f"{caller}: grad can be implicitly created only for scalar outputs, but this "
                     f"output has shape {tuple(t.shape)}. Reduce it to a scalar (e.g. .sum()) or "
                     f"pass gradient= a tensor of shape {tuple(t.shape)}.")
-            g = Tensor._make(np.ones_like(t.data))
+            g = Tensor._make(np.ones_like(t._data))
         elif not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g, dtype=t.data.dtype))
+            g = Tensor._make(np.asarray(g, dtype=t._data.dtype))
         if g.shape != t.shape:
             raise RuntimeError(
                 f"{caller}: gradient has shape {tuple(g.shape)} but the output has shape "

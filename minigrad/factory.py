@@ -86,7 +86,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
 
 
 def _like(fn, x, dtype, requires_grad):
-    return Tensor(fn(x.shape).astype(x.data.dtype if dtype is None else dtype),
+    return Tensor(fn(x.shape).astype(x._data.dtype if dtype is None else dtype),
                   requires_grad=requires_grad)
 
 

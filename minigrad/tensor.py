@@ -1,9 +1,18 @@
-"""The Tensor: a numpy array that remembers who made it.
+"""The Tensor: numbers in memory that remember who made them.
 
-``data`` is the numpy array; ``grad_fn`` is the node of the operation that produced the
-tensor (None for a leaf); ``grad`` is where backward leaves the gradient of a leaf. Every
-method mirrors the PyTorch method of the same name; the operations themselves live in
-``minigrad/ops/``, one file per family, each VJP under its forward.
+A tensor's numbers live in a numpy array (``_data``; ``.numpy()`` hands it out, sharing the
+memory). A *view* — a slice, ``view``/``reshape`` that needs no copy, ``transpose``,
+``expand``, ``unsqueeze``, ``split``, ``detach``, ``.data`` — is another tensor on the same
+memory, as in torch: writing through one is seen through all. A base and its views share one
+*version counter*, which every in-place operation bumps; a tensor saved for backward remembers
+its version, so a change through any alias is caught instead of giving a wrong gradient.
+
+``grad_fn`` is the node of the operation that produced the tensor (None for a leaf); ``grad``
+is where backward leaves the gradient of a leaf. An in-place operation on a tensor in the graph
+gives it a new ``grad_fn``; on a view, it also gives the base a new history (``CopySlices``), so
+the gradient of the base flows through the change. Every method mirrors the PyTorch method of
+the same name; the operations themselves live in ``minigrad/ops/``, one file per family, each
+VJP under its forward.
 """
 import warnings
 import weakref
@@ -43,7 +52,7 @@ def manual_seed(seed):
 
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     elif isinstance(data, np.generic):          # a numpy scalar keeps its dtype, as an array
         data = np.asarray(data)
     elif not isinstance(data, np.ndarray):
@@ -61,16 +70,21 @@ def _as_array(data, dtype=None):
     return data
 
 
+_ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_")   # keep the dtype's category
+
+
 class Tensor:
-    """A tensor: ``data`` (numpy array), ``grad``, ``grad_fn`` and ``requires_grad``."""
-    __slots__ = ("data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
-                 "_base", "_hooks", "__weakref__")
+    """A tensor: its numbers (``_data``, a numpy array), ``grad``, ``grad_fn`` and
+    ``requires_grad``; a view also has ``_base`` (the tensor whose memory it reads) and
+    ``_view_fn`` (how to take the same view of another tensor: :class:`ops.shape.ViewFn`)."""
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
+                 "_base", "_hooks", "_view_fn", "_view_version", "__weakref__")
     __array_priority__ = 1000       # numpy defers `array * tensor` to Tensor.__rmul__
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = _as_array(data, dtype)
-        self._grad = self.grad_fn = self._acc = self._base = self._hooks = None
+        self._data = _as_array(data, dtype)
+        self._grad = self.grad_fn = self._acc = self._base = self._hooks = self._view_fn = None
         self._output_nr, self._vc = 0, [0]
         self._requires_grad = False
         if requires_grad:
@@ -80,8 +94,8 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
         """Fast internal constructor: ``data`` is already a numpy array (or numpy scalar)."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t._grad = t._acc = t._base = t._hooks = None
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = t._acc = t._base = t._hooks = t._view_fn = None
         t.grad_fn, t._output_nr, t._requires_grad = grad_fn, output_nr, requires_grad
         t._vc = [0] if vc is None else vc
         return t
@@ -139,10 +153,10 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this one "
-                f"has dtype {self.data.dtype}; gradients of integers are not defined. Build it "
+                f"has dtype {self._data.dtype}; gradients of integers are not defined. Build it "
                 f"with dtype=minigrad.float32 (or float64).")
         self._requires_grad = bool(requires_grad)
         return self
@@ -171,10 +185,26 @@ class Tensor:
         return bool(r) and self._output_nr in r and r[self._output_nr]() is self
 
     def detach(self):
-        """The same data (shared memory, shared version counter), cut from the graph."""
-        t = Tensor._make(self.data, vc=self._vc)
-        t._base = self
-        return t
+        """The same numbers (shared memory, shared version counter), cut from the graph: a
+        change through either is seen by both, and counted, so a backward that saved this
+        tensor still notices."""
+        return Tensor._make(self._data, vc=self._vc)
+
+    @property
+    def data(self):
+        """The same numbers as a tensor outside the graph: shared memory, but its own version
+        counter (as torch: a change through ``.data`` is invisible to autograd's checks — why
+        ``p.data -= lr * p.grad`` works, and why it is dangerous). Assigning ``x.data = t``
+        gives x the numbers of t."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        value = value._data if isinstance(value, Tensor) else _as_array(value)
+        if value.dtype != self._data.dtype and self._requires_grad and value.dtype.kind != "f":
+            raise RuntimeError(f"data: cannot give a tensor that requires grad the numbers of "
+                               f"a {value.dtype} tensor; gradients need floating point.")
+        self._data = value
 
     def detach_(self):
         self.grad_fn, self._requires_grad = None, False
@@ -188,63 +218,66 @@ class Tensor:
     # ------------------------------------------------------------------ plain attributes
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     def size(self, dim=None):
-        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def nelement(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
         return "cpu"
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
-    def numpy(self):
-        if self._requires_grad:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use "
-                               "tensor.detach().numpy() instead.")
-        return self.data
+    def numpy(self, force=False):
+        """The numpy array of the tensor's numbers, sharing its memory (a write to one is a
+        write to the other). Refused on a tensor that requires grad, as torch."""
+        if self._requires_grad and not force:
+            raise RuntimeError(f"numpy: can't call numpy() on a tensor that requires grad "
+                               f"(shape {tuple(self.shape)}); use tensor.detach().numpy() "
+                               f"instead.")
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"item: only a one-element tensor can be converted to a Python "
                                f"number, but this one has shape {tuple(self.shape)}.")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -253,17 +286,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        return self.data.__index__()
+        return self._data.__index__()
 
     def __hash__(self):
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(",
+        body = np.array2string(self._data, separator=", ", prefix="tensor(",
                                precision=4, floatmode="maxprec_equal")
         extra = ""
-        if self.data.dtype not in (_Defaults.dtype, int64, bool_):
-            extra += f", dtype=minigrad.{self.data.dtype}"
+        if self._data.dtype not in (_Defaults.dtype, int64, bool_):
+            extra += f", dtype=minigrad.{self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name()}>"
         elif self._requires_grad:
@@ -279,7 +312,7 @@ class Tensor:
             raise RuntimeError(f"to: minigrad runs on the CPU only; cannot move a tensor of "
                                f"shape {tuple(self.shape)} to device {str(device)!r}.")
         dtype = kwargs.get("dtype", dtype)
-        if dtype is None or np.dtype(dtype) == self.data.dtype:
+        if dtype is None or np.dtype(dtype) == self._data.dtype:
             return self
         return _ops.to_dtype(self, np.dtype(dtype))
 
@@ -306,147 +339,200 @@ class Tensor:
 
     def contiguous(self):
         """This tensor if its memory is laid out row by row, else a copy that is."""
-        return self if self.data.flags.c_contiguous else _ops.clone(self)
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
 
     def is_contiguous(self):
-        return self.data.flags.c_contiguous
+        return self._data.flags.c_contiguous
 
     def clone(self):
         return _ops.clone(self)
 
     # ------------------------------------------------------------------ in place
-    def _inplace(self, op, other):
-        """``self op= other``. With no graph to keep (under no_grad, or a tensor that needs no
-        grad) the numpy array is changed in place; otherwise the op is recorded and this
-        tensor takes its result (a new array: views taken before keep the old values) and its
-        grad_fn. Either way the version counter goes up, so a backward that saved the old
-        value raises instead of using the new one."""
-        other_t = isinstance(other, Tensor)
-        self._check_inplace(op, other)
-        if autograd.is_grad_enabled() and (self._requires_grad or
-                                           (other_t and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    f"in-place {op}: a leaf tensor that requires grad (shape "
-                    f"{tuple(self.shape)}) cannot be modified in place while the graph is "
-                    f"recorded; its gradient would belong to a value that no longer exists. "
-                    f"Wrap parameter updates in `with minigrad.no_grad():`.")
-            if self._base is not None:
-                raise RuntimeError(
-                    f"in-place {op}: minigrad does not record in-place changes to a view "
-                    f"(shape {tuple(self.shape)}) of a tensor in the graph; use an "
-                    f"out-of-place operation instead.")
-            old = Tensor._make(self.data, self._requires_grad, self.grad_fn, self._output_nr,
-                               self._vc)
-            new = getattr(_ops, op)(old, other)
-            if new.shape != self.shape:
-                raise RuntimeError(f"in-place {op}: the result has shape {tuple(new.shape)} "
-                                   f"but the tensor has shape {tuple(self.shape)}.")
-            self.data = new.data.astype(self.data.dtype, copy=False)
-            self.grad_fn, self._output_nr, self._requires_grad = new.grad_fn, new._output_nr, True
-            # the old value keeps its array and its counter (shared with the views taken of
-            # it, and with the op that may have saved it); this tensor counts on afresh
-            self._vc = [self._vc[0] + 1]
+    def _inplace(self, op, compute, other=None):
+        """The one path of every in-place operation. ``compute(old)`` gives the new value (of
+        this tensor's shape) from a tensor holding the old one; the result is written into
+        this tensor's memory — which its base and views share — and the shared version
+        counter goes up, so a backward that saved the old value raises instead of using the
+        new one.
+
+        When the graph is recorded (grad mode on, and this tensor or ``other`` requires grad)
+        the new value is computed as a recorded operation and this tensor takes its
+        ``grad_fn``; a view also gives its base a new history, ``CopySlices``: the gradient of
+        the base flows through the change made to the view, as in torch."""
+        self._check_writable(op, other if op in _ARITHMETIC else None)
+        recording = autograd.is_grad_enabled() and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+        if not recording:
+            with autograd.no_grad():
+                new = compute(self)
+            self._write(new, op)
+            return self
+        view = self._view_fn is not None
+        if view:
+            self._refresh()
+            self._check_view_writable(op)
+        elif self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf Variable that requires grad is being used in an in-place "
+                f"operation (a leaf of shape {tuple(self.shape)}): its gradient would belong "
+                f"to a value that no longer exists. Wrap parameter updates in `with "
+                f"minigrad.no_grad():`, or work on a copy (x.clone()).")
+        old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn,
+                           self._output_nr)
+        new = compute(old)
+        if new._data.dtype != self._data.dtype:
+            new = new.to(self._data.dtype)
+        retained = self.retains_grad
+        if retained:                     # the retained gradient is the new value's, not the old's
+            del self.grad_fn._retained[self._output_nr]
+        self._write(new, op)
+        if view:
+            base = self._base
+            before = Tensor._make(base._data, base._requires_grad, base.grad_fn,
+                                  base._output_nr)
+            after = _ops.shape.CopySlices.apply(before, new, self._view_fn)
+            base.grad_fn, base._output_nr, base._requires_grad = after.grad_fn, 0, True
+            self._refresh(force=True)
         else:
-            o = other.data if other_t else other
-            ufunc = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-                     "div": np.true_divide}[op]
-            try:
-                ufunc(self.data, o, out=self.data, casting="same_kind")
-            except ValueError:
-                raise RuntimeError(
-                    f"in-place {op}: cannot write a result of shape "
-                    f"{np.broadcast_shapes(self.data.shape, np.shape(o))} into a tensor of shape "
-                    f"{tuple(self.shape)}; an in-place result must keep the tensor's shape."
-                ) from None
-            self._vc[0] += 1
+            self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
+            self._requires_grad = new._requires_grad
+            autograd.adopt_saved_output(new, self)
+        if retained:
+            self.retain_grad()
         return self
 
-    def _check_inplace(self, op, other):
+    def _write(self, new, op):
+        value = new._data if isinstance(new, Tensor) else new
+        if np.shape(value) != self._data.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {tuple(np.shape(value))} but the tensor written "
+                f"in place has shape {tuple(self.shape)}; an in-place result must keep the "
+                f"tensor's shape (broadcasting may only stretch the other operand).")
+        np.copyto(self._data, value, casting="unsafe")
+        self._vc[0] += 1
+
+    def _check_writable(self, op, other=None):
         """Refuse, as torch, an in-place result the tensor cannot hold: of a higher dtype
         category (a float into an integer tensor), or written into an expanded tensor."""
-        dt = self.data.dtype
-        if dt.kind != "f":
+        dt = self._data.dtype
+        if dt.kind != "f" and other is not None:
             res = _ops.result_type(self, other)
-            if op == "div" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):
-                res = _Defaults.dtype if op == "div" and res.kind != "f" else res
+            if op == "div_" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):
+                res = _Defaults.dtype if op == "div_" and res.kind != "f" else res
                 raise RuntimeError(
-                    f"in-place {op}: the result has dtype {res}, which can't be cast to the "
-                    f"dtype {dt} of the tensor (shape {tuple(self.shape)}): it cannot hold it, "
-                    f"and an in-place op keeps the tensor's dtype. Use the out-of-place form "
-                    f"(x = x.{op}(...)) or convert first (.float()).")
-        if not self.data.flags.writeable:
-            self._readonly_error(f"in-place {op}")
+                    f"{op}: the result has dtype {res}, which can't be cast to the dtype {dt} "
+                    f"of the tensor (shape {tuple(self.shape)}): it cannot hold it, and an "
+                    f"in-place op keeps the tensor's dtype. Use the out-of-place form or "
+                    f"convert first (.float()).")
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor "
+                f"(shape {tuple(self.shape)}, an expanded view) refers to a single memory "
+                f"location, so it cannot be written in place. Please clone() the tensor before "
+                f"performing the operation.")
 
-    def _readonly_error(self, op):
-        raise RuntimeError(
-            f"{op}: this tensor (shape {tuple(self.shape)}) is an expanded view, in which several "
-            f"elements refer to one memory location, so it cannot be written in place; "
-            f".clone() it first.")
+    def _check_view_writable(self, op):
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an "
+                f"in-place operation (a view of shape {tuple(self.shape)} of a leaf of shape "
+                f"{tuple(base.shape)}). Wrap the update in `with minigrad.no_grad():`, or "
+                f"change a copy (x.clone()).")
+        if self._view_fn.multi:
+            raise RuntimeError(
+                f"{op}: output {self._view_fn.multi - 1} of {self._view_fn.cls.__name__} is a "
+                f"view and is being modified inplace. This view is the output of a function "
+                f"that returns multiple views (split, chunk, unbind). Such functions do not "
+                f"allow the output views to be modified inplace. You should replace the "
+                f"inplace operation by an out-of-place one, or clone() the piece first.")
+
+    def _refresh(self, force=False):
+        """A view whose base changed in place since its ``grad_fn`` was made takes the view
+        again of the base's new history (torch regenerates it the same way)."""
+        if force or self._view_version != self._vc[0]:
+            fresh = self._view_fn(self._base)
+            self.grad_fn, self._output_nr = fresh.grad_fn, fresh._output_nr
+            self._requires_grad = fresh._requires_grad
+            self._view_version = self._vc[0]
 
     def __iadd__(self, other):
-        return self._inplace("add", other)
+        return self.add_(other)
 
     def __isub__(self, other):
-        return self._inplace("sub", other)
+        return self.sub_(other)
 
     def __imul__(self, other):
-        return self._inplace("mul", other)
+        return self.mul_(other)
 
     def __itruediv__(self, other):
-        return self._inplace("div", other)
+        return self.div_(other)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add", other if alpha == 1 else other * alpha)
+        return self._inplace("add_", lambda old: _ops.add(old, other, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub", other if alpha == 1 else other * alpha)
+        return self._inplace("sub_", lambda old: _ops.sub(old, other, alpha=alpha), other)
 
     def mul_(self, other):
-        return self._inplace("mul", other)
+        return self._inplace("mul_", lambda old: _ops.mul(old, other), other)
 
     def div_(self, other):
-        return self._inplace("div", other)
+        return self._inplace("div_", lambda old: _ops.div(old, other), other)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda old: _ops.pow(old, exponent), exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", lambda old: _ops.clamp(old, min, max),
+                             min if isinstance(min, Tensor) else max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda old: _ops.masked_fill(old, mask, value),
+                             value)
+
+    def relu_(self):
+        return self._inplace("relu_", _ops.relu)
+
+    def fill_(self, value, op="fill_"):
+        """Every element set to ``value`` (a number or a 0-d tensor)."""
+        everywhere = Tensor._make(np.ones(self._data.shape, bool))
+        return self._inplace(op, lambda old: _ops.masked_fill(old, everywhere, value), value)
 
     def zero_(self):
-        return self.fill_(0)
-
-    def _write_check(self, op, src=None):
-        """fill_ and copy_ write the array directly, which is right only when no graph has to
-        be kept: refuse the cases where the write would have to be recorded."""
-        if not autograd.is_grad_enabled():
-            return
-        if self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(f"in-place {op}: a leaf tensor that requires grad (shape "
-                               f"{tuple(self.shape)}) cannot be modified in place while the graph "
-                               f"is recorded; use `with minigrad.no_grad():`.")
-        if self._requires_grad or (isinstance(src, Tensor) and src._requires_grad):
-            raise RuntimeError(
-                f"{op}: minigrad does not record {op} in the graph, and this write (into a "
-                f"tensor of shape {tuple(self.shape)}) involves a tensor that requires grad, so "
-                f"its gradient would be wrong; build a new tensor instead (zeros_like, "
-                f"full_like, src.clone()), or write under `with minigrad.no_grad():`.")
-
-    def fill_(self, value):
-        self._write_check("fill_/zero_")
-        if not self.data.flags.writeable:
-            self._readonly_error("fill_/zero_")
-        self.data[...] = value
-        self._vc[0] += 1
-        return self
+        return self.fill_(0, "zero_")
 
     def copy_(self, src):
-        self._write_check("copy_", src)
-        if not self.data.flags.writeable:
-            self._readonly_error("copy_")
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        """The numbers of ``src`` (broadcast to this tensor's shape, cast to its dtype)
+        written into this tensor; differentiable with respect to ``src``."""
+        if not isinstance(src, Tensor):
+            src = Tensor(np.asarray(src))
         try:
-            self.data[...] = src
+            np.broadcast_shapes(src._data.shape, self._data.shape)
         except ValueError:
-            raise RuntimeError(f"copy_: cannot copy a source of shape {np.shape(src)} into a "
-                               f"tensor of shape {tuple(self.shape)}.") from None
-        self._vc[0] += 1
-        return self
+            raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be "
+                               f"broadcast to the tensor's shape {tuple(self.shape)}.") from None
+        everywhere = Tensor._make(np.ones(self._data.shape, bool))
+        return self._inplace("copy_", lambda old: _ops.where(everywhere, src.to(old.dtype), old),
+                             src)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        rng = _Defaults.rng if generator is None else generator
+        value = rng.normal(mean, std, self._data.shape)
+        return self._inplace("normal_", lambda old: Tensor._make(value.astype(old.dtype)))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        rng = _Defaults.rng if generator is None else generator
+        value = rng.uniform(a, b, self._data.shape)
+        return self._inplace("uniform_", lambda old: Tensor._make(value.astype(old.dtype)))
+
+    def __setitem__(self, key, value):
+        """``x[key] = value``: a basic index writes through the view ``x[key]`` (``copy_``);
+        an index with arrays puts the values at those places (``index_put``). Differentiable
+        on a tensor in the graph; on a leaf that requires grad, only under ``no_grad``."""
+        _ops.shape.setitem(self, key, value)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, o):
@@ -521,7 +607,7 @@ class Tensor:
     @property
     def T(self):
         """The transpose: ``.T`` reverses all dimensions (use ``.mT`` for batches of matrices)."""
-        return self if self.data.ndim < 2 else _ops.permute(self, *range(self.data.ndim)[::-1])
+        return self if self._data.ndim < 2 else _ops.permute(self, *range(self._data.ndim)[::-1])
 
     @property
     def mT(self):

@@ -41,7 +41,7 @@ class GradcheckError(RuntimeError):
 def _as_numpy(x):
     """A numpy array from a minigrad tensor, a torch tensor, an array or a number."""
     if isinstance(x, Tensor):
-        return np.asarray(x.data)
+        return np.asarray(x._data)
     if hasattr(x, "detach") and hasattr(x, "numpy"):        # a torch tensor
         return x.detach().cpu().numpy()
     return np.asarray(x)
@@ -139,10 +139,10 @@ def _gradcheck(fn, inputs, eps, atol, rtol, seed, full_jacobian_max):
             args[i] = Tensor(arr, requires_grad=True)
         with autograd.enable_grad():
             got = _outputs(fn(*args), "fn")
-        return [got[k].data for k in floats]
+        return [got[k]._data for k in floats]
 
     # a random function (dropout without a fixed seed) has no derivative to measure
-    first = [outs[k].data for k in floats]
+    first = [outs[k]._data for k in floats]
     for k, (a, b) in enumerate(zip(first, evaluate(None, None))):
         if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
             raise GradcheckError(
@@ -160,7 +160,7 @@ def _gradcheck(fn, inputs, eps, atol, rtol, seed, full_jacobian_max):
     out_sizes = [u.size for u in upstream]
     n_out = sum(out_sizes)
     for i in checked:
-        base = np.array(inputs[i].data, dtype=np.float64)
+        base = np.array(inputs[i]._data, dtype=np.float64)
         numeric = np.zeros(base.shape)
         full = n_out <= full_jacobian_max and base.size <= full_jacobian_max
         columns = np.zeros((n_out, base.size)) if full else None
@@ -204,7 +204,7 @@ def _analytic_vjp(outs, floats, upstream, inputs, checked):
                 raise GradcheckError(f"gradcheck: the gradient of input {i} has shape "
                                      f"{tuple(g.shape)}, but the input has shape "
                                      f"{tuple(inputs[i].shape)}.")
-            result[i] = np.asarray(g.data, dtype=np.float64)
+            result[i] = np.asarray(g._data, dtype=np.float64)
     return result
 
 
@@ -220,7 +220,7 @@ def _check_jacobian(outs, floats, out_sizes, inputs, i, columns, atol, rtol):
                 onehot.flat[r] = 1.0
                 g, = autograd.grad(o, x, grad_outputs=Tensor(onehot), retain_graph=True,
                                    allow_unused=True)
-                analytic = np.zeros(x.shape) if g is None else np.asarray(g.data, np.float64)
+                analytic = np.zeros(x.shape) if g is None else np.asarray(g._data, np.float64)
             else:
                 analytic = np.zeros(x.shape)
             numeric = columns[row]

@@ -37,11 +37,11 @@ __all__ = ["trace", "Step", "Sent"]
 
 
 def _shape(g):
-    return None if g is None else tuple(g.data.shape)
+    return None if g is None else tuple(g._data.shape)
 
 
 def _copy(g):
-    return None if g is None else np.array(g.data, copy=True)
+    return None if g is None else np.array(g._data, copy=True)
 
 
 class Sent:

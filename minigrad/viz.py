@@ -86,7 +86,7 @@ def _values(t):
     """The numbers of a minigrad or torch tensor as a numpy array."""
     if hasattr(t, "detach") and hasattr(t, "cpu"):      # torch
         return t.detach().cpu().numpy()
-    return np.asarray(t.data)
+    return np.asarray(t._data)
 
 
 def graph(tensor, params=None, intermediates=False):

@@ -104,7 +104,7 @@ def test_nothing_inside_is_kept_alive():
     assert y.grad_fn.name() == "CheckpointBackward"
     assert inside[0]() is None                       # exp(x) was not saved
     y.backward(mg.ones(3, 4))
-    np.testing.assert_allclose(x.grad.numpy(), np.cos(np.exp(x.data)) * np.exp(x.data))
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(np.exp(x.detach().numpy())) * np.exp(x.detach().numpy()))
 
 
 def test_several_outputs_constants_and_an_unused_output():
@@ -181,5 +181,5 @@ def test_input_changed_in_place_after_forward_is_caught():
     h = x * 1.0
     y = checkpoint(lambda t: t.exp(), h)
     h += 1.0                                         # the saved input no longer is what ran
-    with pytest.raises(RuntimeError, match="modified in place"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()

@@ -721,9 +721,6 @@ def test_views_share_the_version_counter(lib):
     assert_close(arr(views[1]), x.reshape(12))
 
 
-@pytest.mark.xfail(strict=True, reason="minigrad limitation: an in-place op recorded in the "
-                   "graph gives the tensor a new array, so views taken before it keep the old "
-                   "values (torch rewrites them and their grad_fn)")
 def test_view_sees_an_inplace_op_recorded_in_the_graph():
     def run(lib):
         a = leaf(lib, rnd(0, 3, 4))

@@ -52,7 +52,7 @@ class WrongSquare(mg.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data ** 2
+        return x.detach().numpy() ** 2
 
     @staticmethod
     def backward(ctx, grad):
@@ -66,7 +66,7 @@ class WrongSecondInput(mg.autograd.Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a.data * b.data
+        return a.detach().numpy() * b.detach().numpy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,7 +81,7 @@ class SwappedOutputs(mg.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        return 2 * x.data, 3 * x.data
+        return 2 * x.detach().numpy(), 3 * x.detach().numpy()
 
     @staticmethod
     def backward(ctx, g1, g2):

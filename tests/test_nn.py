@@ -17,8 +17,8 @@ ATOL, RTOL = 1e-10, 1e-8          # float64: both libraries agree to rounding
 
 # --------------------------------------------------------------------------- helpers
 def close(a, b, atol=ATOL, rtol=RTOL, what=""):
-    a = a.data if isinstance(a, mg.Tensor) else a.detach().numpy() if torch.is_tensor(a) else a
-    b = b.data if isinstance(b, mg.Tensor) else b.detach().numpy() if torch.is_tensor(b) else b
+    a = a.detach().numpy() if isinstance(a, mg.Tensor) else a.detach().numpy() if torch.is_tensor(a) else a
+    b = b.detach().numpy() if isinstance(b, mg.Tensor) else b.detach().numpy() if torch.is_tensor(b) else b
     assert np.shape(a) == np.shape(b), f"{what}: shapes {np.shape(a)} vs {np.shape(b)}"
     np.testing.assert_allclose(a, b, atol=atol, rtol=rtol, err_msg=what)
 
@@ -98,17 +98,23 @@ def test_small_model_random_upstream_gradient():
     assert_same_grads(mine, ref)
 
 
-def test_state_dict_keys_equal_torch_and_values_are_numpy_copies():
+def test_state_dict_keys_equal_torch_and_values_share_the_models_memory():
     mine, ref = small_pair()
-    sd = mine.state_dict()
-    assert list(sd) == list(ref.state_dict())
+    sd, sd_t = mine.state_dict(), ref.state_dict()
+    assert list(sd) == list(sd_t)
     assert list(sd) == ["emb.weight", "norm.weight", "norm.bias", "mlp.0.weight", "mlp.0.bias",
                         "mlp.2.weight", "mlp.2.bias", "head.weight"]
     for k, v in sd.items():
-        assert type(v) is np.ndarray, k
-        close(v, ref.state_dict()[k], what=k)
-    sd["head.weight"][...] = 0                      # a copy: the model is not changed
-    assert np.abs(mine.head.weight.data).sum() > 0
+        assert isinstance(v, mg.Tensor) and not v.requires_grad, k
+        close(v, sd_t[k], what=k)
+    for lib, model, state in ((mg, mine, sd), (torch, ref, sd_t)):
+        state["head.weight"].copy_(lib.ones(state["head.weight"].shape, dtype=lib.float64))
+        assert model.head.weight.detach().numpy().min() == 1.0     # the model's own memory
+        snapshot = {k: v.clone() for k, v in state.items()}
+        with lib.no_grad():
+            model.head.weight.mul_(2)
+        assert state["head.weight"].numpy().min() == 2.0           # training changes it too
+        assert snapshot["head.weight"].numpy().min() == 1.0        # a clone does not
 
 
 def test_load_state_dict_keeps_parameter_objects_and_accepts_array_likes():
@@ -165,8 +171,8 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
 def test_parameter_shares_memory_with_the_tensor_it_wraps():
     t = mg.zeros(3)
     p = mg.nn.Parameter(t)
-    p.data[0] = 5.0
-    assert t.data[0] == 5.0
+    p.detach().numpy()[0] = 5.0
+    assert t.detach().numpy()[0] == 5.0
 
 
 def test_named_parameters_children_and_modules_match_torch():
@@ -222,7 +228,7 @@ def test_buffers_are_saved_but_not_parameters():
     assert [n for n, _ in m.named_buffers()] == [n for n, _ in t.named_buffers()]
     assert [n for n, _ in m.named_parameters()] == ["lin.weight", "lin.bias"]
     m.mask = mg.zeros(2)                             # reassigning keeps it a buffer
-    assert "mask" in m._buffers and np.all(m.state_dict()["mask"] == 0)
+    assert "mask" in m._buffers and not m.state_dict()["mask"].numpy().any()
     m.double()
     assert m.mask.dtype == mg.float64
 
@@ -232,7 +238,7 @@ def test_assigning_a_plain_tensor_over_a_parameter_is_an_error():
     with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'weight'"):
         lin.weight = mg.zeros(2, 2)
     lin.weight = mg.nn.Parameter(mg.zeros(2, 2))   # a Parameter is fine
-    assert np.all(lin.weight.data == 0)
+    assert np.all(lin.weight.detach().numpy() == 0)
 
     class Early(mg.nn.Module):
         def __init__(self):
@@ -267,15 +273,15 @@ def test_dropout_is_identity_in_eval_and_drops_in_train():
     drop = mg.nn.Dropout(p=0.5)
     x = mg.randn(200, 50, dtype=mg.float64, requires_grad=True)
     drop.eval()
-    assert drop(x) is x or np.array_equal(drop(x).data, x.data)
+    assert drop(x) is x or np.array_equal(drop(x).detach().numpy(), x.detach().numpy())
     drop.train()
     y = drop(x)
-    kept = y.data != 0
+    kept = y.detach().numpy() != 0
     assert 0.4 < kept.mean() < 0.6                      # about half the units are dropped
-    np.testing.assert_allclose(y.data[kept], 2 * x.data[kept])   # the rest scaled by 1/(1-p)
+    np.testing.assert_allclose(y.detach().numpy()[kept], 2 * x.detach().numpy()[kept])   # the rest scaled by 1/(1-p)
     g = np.random.default_rng(0).standard_normal(x.shape)
     y.backward(gradient=mg.tensor(g))
-    np.testing.assert_allclose(x.grad.data, np.where(kept, 2 * g, 0))   # the same mask
+    np.testing.assert_allclose(x.grad.detach().numpy(), np.where(kept, 2 * g, 0))   # the same mask
     with pytest.raises(ValueError, match="between 0 and 1"):
         mg.nn.Dropout(1.5)
 
@@ -286,7 +292,7 @@ def test_zero_grad_set_to_none_and_to_zero():
     mine(mg.tensor(idx)).sum().backward()
     assert all(p.grad is not None for p in mine.parameters())
     mine.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in mine.parameters())
+    assert all(p.grad is not None and not p.grad.detach().numpy().any() for p in mine.parameters())
     mine.zero_grad()
     assert all(p.grad is None for p in mine.parameters())
 
@@ -325,7 +331,7 @@ def test_apply_visits_children_before_self():
         if isinstance(mod, mg.nn.Linear):
             mg.nn.init.zeros_(mod.weight)
     m.apply(init_zero)
-    assert not m[0].weight.data.any()
+    assert not m[0].weight.detach().numpy().any()
 
 
 def test_deepcopy_gives_independent_parameters():
@@ -333,7 +339,7 @@ def test_deepcopy_gives_independent_parameters():
     twin = copy.deepcopy(mine)
     assert list(twin.state_dict()) == list(mine.state_dict())
     for (n, a), (_, b) in zip(mine.named_parameters(), twin.named_parameters()):
-        assert a is not b and a.data is not b.data and np.array_equal(a.data, b.data), n
+        assert a is not b and a.detach().numpy() is not b.detach().numpy() and np.array_equal(a.detach().numpy(), b.detach().numpy()), n
     idx, _ = batch()
     twin(mg.tensor(idx)).sum().backward()
     assert all(p.grad is None for p in mine.parameters())
@@ -367,7 +373,7 @@ def test_sequential_indexing_len_iteration_slicing():
     head = seq[:2]
     assert isinstance(head, mg.nn.Sequential) and list(head) == layers[:2]
     x = mg.randn(5, 3)
-    np.testing.assert_allclose(seq(x).data, layers[2](layers[1](layers[0](x))).data)
+    np.testing.assert_allclose(seq(x).detach().numpy(), layers[2](layers[1](layers[0](x))).detach().numpy())
     with pytest.raises(IndexError, match="out of range"):
         seq[3]
     from collections import OrderedDict
@@ -398,38 +404,38 @@ def test_linear_init_is_torch_default_distribution_and_seeded():
     a = mg.nn.Linear(400, 300)
     mg.manual_seed(123)
     b = mg.nn.Linear(400, 300)
-    assert np.array_equal(a.weight.data, b.weight.data)            # minigrad's seed decides
+    assert np.array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())            # minigrad's seed decides
     assert a.weight.shape == (300, 400) and a.bias.shape == (300,)
     bound = 1 / np.sqrt(400)
-    for w in (a.weight.data, a.bias.data):
+    for w in (a.weight.detach().numpy(), a.bias.detach().numpy()):
         assert np.abs(w).max() <= bound
         assert np.abs(w).max() > 0.95 * bound                    # fills the interval
-    np.testing.assert_allclose(a.weight.data.std(), bound / np.sqrt(3), rtol=0.02)  # U(-b, b)
+    np.testing.assert_allclose(a.weight.detach().numpy().std(), bound / np.sqrt(3), rtol=0.02)  # U(-b, b)
     assert a.weight.dtype == mg.float32
 
 
 def test_embedding_init_and_padding_idx():
     mg.manual_seed(0)
     emb = mg.nn.Embedding(1000, 64, padding_idx=3).double()
-    w = emb.weight.data
+    w = emb.weight.detach().numpy()
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02          # N(0, 1)
     assert not w[3].any()
     idx = mg.tensor([[3, 1, 3], [2, 3, 1]])
     out = emb(idx)
     g = np.random.default_rng(0).standard_normal(out.shape)
     out.backward(gradient=mg.tensor(g))
-    assert not emb.weight.grad.data[3].any()                      # the padding row never learns
-    np.testing.assert_allclose(emb.weight.grad.data[1], g[0, 1] + g[1, 2])
+    assert not emb.weight.grad.detach().numpy()[3].any()                      # the padding row never learns
+    np.testing.assert_allclose(emb.weight.grad.detach().numpy()[1], g[0, 1] + g[1, 2])
 
 
 def test_layer_norm_and_rms_norm_parameters():
     ln = mg.nn.LayerNorm(6)
-    assert np.all(ln.weight.data == 1) and np.all(ln.bias.data == 0) and ln.eps == 1e-5
+    assert np.all(ln.weight.detach().numpy() == 1) and np.all(ln.bias.detach().numpy() == 0) and ln.eps == 1e-5
     assert mg.nn.LayerNorm(6, bias=False).bias is None
     plain = mg.nn.LayerNorm(6, elementwise_affine=False)
     assert plain.weight is None and list(plain.state_dict()) == []
     rms = mg.nn.RMSNorm([2, 3])
-    assert rms.normalized_shape == (2, 3) and rms.eps is None and np.all(rms.weight.data == 1)
+    assert rms.normalized_shape == (2, 3) and rms.eps is None and np.all(rms.weight.detach().numpy() == 1)
     assert mg.nn.RMSNorm(4, elementwise_affine=False).weight is None
 
 

@@ -109,7 +109,7 @@ def test_four_layer_steps_match_torch(loss):
     assert [e[0] for e in leaves] == ["W3", "b3", "W2", "b2", "W1", "b1"]
     for name, leaf, shape, steps, value in leaves:
         assert leaf is P[name] and shape == tuple(P[name].shape) and len(steps) == 1
-        np.testing.assert_allclose(value, P[name].grad.data, atol=ATOL, rtol=RTOL)
+        np.testing.assert_allclose(value, P[name].grad.detach().numpy(), atol=ATOL, rtol=RTOL)
         np.testing.assert_allclose(value, Pt[name].grad.numpy(), atol=ATOL, rtol=RTOL)
 
 
@@ -158,7 +158,7 @@ def test_observer_removed_when_backward_raises():
     class Boom(mg.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 1.0
+            return x.detach().numpy() * 1.0
 
         @staticmethod
         def backward(ctx, grad):
@@ -201,8 +201,8 @@ def test_trace_around_autograd_grad():
         gW1, gb2 = mg.autograd.grad(L, [P[n] for n in names], grad_outputs=mg.tensor(0.7))
     assert P["W1"].grad is None                         # grad() does not accumulate
     got = {e[0]: e[4] for e in t.leaf_grads()}
-    np.testing.assert_allclose(got["W1"], gW1.data, atol=ATOL)
-    np.testing.assert_allclose(got["b2"], gb2.data, atol=ATOL)
+    np.testing.assert_allclose(got["W1"], gW1.detach().numpy(), atol=ATOL)
+    np.testing.assert_allclose(got["b2"], gb2.detach().numpy(), atol=ATOL)
     assert len(t) == n_backward_nodes(L)
 
 
@@ -230,4 +230,4 @@ def test_multi_output_node_reports_every_incoming_gradient():
     split = next(s for s in t if s.name.startswith("Split"))
     assert split.grads_in == [(2, 2), (2, 2), (2, 2)]
     np.testing.assert_array_equal(split.values_in[2], np.zeros((2, 2)))
-    np.testing.assert_allclose(split.sent[0].value, x.grad.data)
+    np.testing.assert_allclose(split.sent[0].value, x.grad.detach().numpy())

@@ -21,8 +21,8 @@ ATOL, RTOL = 1e-10, 1e-8
 
 
 def close(a, b, what=""):
-    a = a.data if isinstance(a, mg.Tensor) else a.detach().numpy() if torch.is_tensor(a) else a
-    b = b.data if isinstance(b, mg.Tensor) else b.detach().numpy() if torch.is_tensor(b) else b
+    a = a.detach().numpy() if isinstance(a, mg.Tensor) else a.detach().numpy() if torch.is_tensor(a) else a
+    b = b.detach().numpy() if isinstance(b, mg.Tensor) else b.detach().numpy() if torch.is_tensor(b) else b
     assert np.shape(a) == np.shape(b), f"{what}: shapes {np.shape(a)} vs {np.shape(b)}"
     np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL, err_msg=what)
 
@@ -70,8 +70,8 @@ def numpy_mha(x, mha, causal):
     """The notes, literally: Q = X·W_Q, K, V likewise; head i uses columns i·d…(i+1)·d−1;
     headᵢ = softmax(QᵢKᵢᵀ/√d)·Vᵢ; MHA(X) = concat(head₁, …, head_h)·W_O."""
     def proj(lin):
-        y = x @ lin.weight.data.T
-        return y + lin.bias.data if lin.bias is not None else y
+        y = x @ lin.weight.detach().numpy().T
+        return y + lin.bias.detach().numpy() if lin.bias is not None else y
     Q, K, V = proj(mha.W_q), proj(mha.W_k), proj(mha.W_v)
     h, d = mha.n_heads, mha.d_head
     T = x.shape[1]
@@ -84,8 +84,8 @@ def numpy_mha(x, mha, causal):
         A = np.exp(S - S.max(-1, keepdims=True))
         A /= A.sum(-1, keepdims=True)
         heads.append(A @ V[..., cols])
-    out = np.concatenate(heads, axis=-1) @ mha.W_o.weight.data.T
-    return out + mha.W_o.bias.data if mha.W_o.bias is not None else out
+    out = np.concatenate(heads, axis=-1) @ mha.W_o.weight.detach().numpy().T
+    return out + mha.W_o.bias.detach().numpy() if mha.W_o.bias is not None else out
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -93,7 +93,7 @@ def numpy_mha(x, mha, causal):
 def test_mha_matches_the_notes_formula_in_numpy(bias, causal):
     mine, _ = pair("MultiHeadAttention", 12, 3, bias=bias, causal=causal)
     x = rand(2, 5, 12)
-    np.testing.assert_allclose(mine(mg.tensor(x)).data, numpy_mha(x, mine, causal),
+    np.testing.assert_allclose(mine(mg.tensor(x)).detach().numpy(), numpy_mha(x, mine, causal),
                                atol=ATOL, rtol=RTOL)
 
 
@@ -112,11 +112,11 @@ def test_mha_matches_torch_multihead_attention(bias, causal):
     ref = torch.nn.MultiheadAttention(12, 3, bias=bias, batch_first=True).double()
     qkv = (mine.W_q, mine.W_k, mine.W_v)
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.tensor(np.concatenate([l.weight.data for l in qkv])))
-        ref.out_proj.weight.copy_(torch.tensor(mine.W_o.weight.data))
+        ref.in_proj_weight.copy_(torch.tensor(np.concatenate([l.weight.detach().numpy() for l in qkv])))
+        ref.out_proj.weight.copy_(torch.tensor(mine.W_o.weight.detach().numpy()))
         if bias:
-            ref.in_proj_bias.copy_(torch.tensor(np.concatenate([l.bias.data for l in qkv])))
-            ref.out_proj.bias.copy_(torch.tensor(mine.W_o.bias.data))
+            ref.in_proj_bias.copy_(torch.tensor(np.concatenate([l.bias.detach().numpy() for l in qkv])))
+            ref.out_proj.bias.copy_(torch.tensor(mine.W_o.bias.detach().numpy()))
     x = rand(2, 5, 12)
     x_mg, x_t = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     mask = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1) if causal else None
@@ -127,20 +127,20 @@ def test_mha_matches_torch_multihead_attention(bias, causal):
     y_mg.backward(gradient=mg.tensor(g))
     y_t.backward(gradient=torch.tensor(g))
     close(x_mg.grad, x_t.grad, "input grad")
-    close(np.concatenate([l.weight.grad.data for l in qkv]), ref.in_proj_weight.grad, "W_qkv")
+    close(np.concatenate([l.weight.grad.detach().numpy() for l in qkv]), ref.in_proj_weight.grad, "W_qkv")
     close(mine.W_o.weight.grad, ref.out_proj.weight.grad, "W_o")
     if bias:
-        close(np.concatenate([l.bias.grad.data for l in qkv]), ref.in_proj_bias.grad, "b_qkv")
+        close(np.concatenate([l.bias.grad.detach().numpy() for l in qkv]), ref.in_proj_bias.grad, "b_qkv")
         close(mine.W_o.bias.grad, ref.out_proj.bias.grad, "b_o")
 
 
 def test_causal_attention_does_not_look_ahead():
     mine, _ = pair("MultiHeadAttention", 8, 2, causal=True)
     x = rand(1, 6, 8)
-    y = mine(mg.tensor(x)).data
+    y = mine(mg.tensor(x)).detach().numpy()
     x2 = x.copy()
     x2[:, 4:] = rand(1, 2, 8, seed=9)              # change the last two tokens only
-    y2 = mine(mg.tensor(x2)).data
+    y2 = mine(mg.tensor(x2)).detach().numpy()
     np.testing.assert_allclose(y2[:, :4], y[:, :4], atol=1e-12)
     assert not np.allclose(y2[:, 4:], y[:, 4:])
 
@@ -232,11 +232,11 @@ def load_encoder_layer(ref, block):
              "linear2.weight": f.w_down.weight, "linear2.bias": f.w_down.bias,
              "norm1.weight": block.norm1.weight, "norm1.bias": block.norm1.bias,
              "norm2.weight": block.norm2.weight, "norm2.bias": block.norm2.bias}
-    sd = {k: torch.tensor(v.data) for k, v in pairs.items()}
+    sd = {k: torch.tensor(v.detach().numpy()) for k, v in pairs.items()}
     sd["self_attn.in_proj_weight"] = torch.tensor(
-        np.concatenate([a.W_q.weight.data, a.W_k.weight.data, a.W_v.weight.data]))
+        np.concatenate([a.W_q.weight.detach().numpy(), a.W_k.weight.detach().numpy(), a.W_v.weight.detach().numpy()]))
     sd["self_attn.in_proj_bias"] = torch.tensor(
-        np.concatenate([a.W_q.bias.data, a.W_k.bias.data, a.W_v.bias.data]))
+        np.concatenate([a.W_q.bias.detach().numpy(), a.W_k.bias.detach().numpy(), a.W_v.bias.detach().numpy()]))
     ref.load_state_dict(sd)
 
 
@@ -264,10 +264,10 @@ def test_block_dropout_only_in_training():
     x = mg.tensor(rand(2, 4, 8))
     block.eval()
     assert not block.attn.dropout.training
-    np.testing.assert_array_equal(block(x).data, block(x).data)
-    np.testing.assert_allclose(block(x).data, plain(x).data, atol=1e-12)
+    np.testing.assert_array_equal(block(x).detach().numpy(), block(x).detach().numpy())
+    np.testing.assert_allclose(block(x).detach().numpy(), plain(x).detach().numpy(), atol=1e-12)
     block.train()
-    assert not np.allclose(block(x).data, plain(x).data)
+    assert not np.allclose(block(x).detach().numpy(), plain(x).detach().numpy())
 
 
 def test_block_bad_norm():
@@ -314,7 +314,7 @@ def test_gpt_matches_a_torch_gpt_built_from_torch_layers():
         for _ in range(2)]).double()
     for layer, block in zip(layers, mine.blocks):
         load_encoder_layer(layer, block)
-    t = {n: torch.tensor(p.data, requires_grad=True) for n, p in mine.named_parameters()
+    t = {n: torch.tensor(p.detach().numpy(), requires_grad=True) for n, p in mine.named_parameters()
          if not n.startswith("blocks.")}
     idx = np.random.default_rng(2).integers(0, 17, (2, 7))
     T = idx.shape[1]
@@ -343,7 +343,7 @@ def test_gpt_positions_beyond_the_sequence_get_zero_gradient():
     mine, _ = pair("GPT", **GPT_ARGS)
     logits = mine(mg.tensor(np.random.default_rng(0).integers(0, 17, (2, 5))))
     logits.backward(gradient=mg.tensor(rand(2, 5, 17)))
-    g = mine.pos_emb.weight.grad.data
+    g = mine.pos_emb.weight.grad.detach().numpy()
     assert np.abs(g[:5]).min(axis=1).all() and not g[5:].any()
 
 
@@ -372,7 +372,7 @@ def test_gpt_trains_identically_with_adamw():
             losses.append(loss.item())
         assert losses[0] == pytest.approx(losses[1], rel=1e-9)
     for (name, p), (_, q) in zip(mine.named_parameters(), ref.named_parameters()):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), atol=1e-9, rtol=1e-7,
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-9, rtol=1e-7,
                                    err_msg=name)
 
 

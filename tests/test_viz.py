@@ -363,8 +363,8 @@ def test_draw_intermediates_and_values():
     texts = [t.get_text() for t in fig.axes[0].texts]
     wtext = next(t for t in texts if t.startswith("W\n"))
     assert "(4, 3)" in wtext
-    assert f"{params['W'].data.ravel()[0]:.3g}" in wtext
-    assert f"grad [{params['W'].grad.data.ravel()[0]:.3g}" in wtext
+    assert f"{params['W'].detach().numpy().ravel()[0]:.3g}" in wtext
+    assert f"grad [{params['W'].grad.detach().numpy().ravel()[0]:.3g}" in wtext
 
 
 def test_highlight_colours_exactly_the_path():

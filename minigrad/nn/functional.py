@@ -11,7 +11,7 @@ __all__ = ["cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "leaky
 def one_hot(tensor, num_classes=-1):
     import numpy as np
     from ..tensor import Tensor
-    d = tensor.data
+    d = tensor._data
     if d.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot: indices must be integers, got dtype {d.dtype}.")
     if d.size and d.min() < 0:

@@ -1,6 +1,6 @@
 """Initialising parameters in place, as ``torch.nn.init`` (same names, same formulas).
 
-Every function fills ``tensor.data`` in place from minigrad's random generator (seed it with
+Every function fills ``tensor._data`` in place from minigrad's random generator (seed it with
 ``minigrad.manual_seed``), records no graph, and returns the tensor. The same seed gives the
 same numbers in minigrad every time, but not the numbers torch would draw: to compare with
 torch, copy the weights (``load_state_dict``) rather than the seed.
@@ -18,7 +18,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    tensor._data[...] = values
     tensor._vc[0] += 1
     return tensor
 

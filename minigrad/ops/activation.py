@@ -20,14 +20,14 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.maximum(x.data, 0))
+        y = Tensor._make(np.maximum(x._data, 0))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return select(~(y.data <= 0), grad)
+        return select(~(y._data <= 0), grad)
 
 
 class LeakyRelu(Function):
@@ -38,12 +38,12 @@ class LeakyRelu(Function):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return np.where(x.data > 0, x.data, x.data * slope)
+        return np.where(x._data > 0, x._data, x._data * slope)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        scale = np.where(x.data > 0, 1.0, ctx.slope).astype(x.data.dtype)
+        scale = np.where(x._data > 0, 1.0, ctx.slope).astype(x._data.dtype)
         return grad * Tensor._make(scale), None
 
 
@@ -53,7 +53,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(special.expit(x.data))
+        y = Tensor._make(special.expit(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -68,7 +68,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.tanh(x.data))
+        y = Tensor._make(np.tanh(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -94,7 +94,7 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        d = x.data
+        d = x._data
         if approximate == "tanh":
             inner = np.tanh(_SQRT_2_OVER_PI * (d + 0.044715 * (d * d * d)))
             y = 0.5 * d * (1 + inner)
@@ -127,7 +127,7 @@ class Silu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data * special.expit(x.data)
+        return x._data * special.expit(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -137,7 +137,7 @@ class Silu(Function):
 
 
 def relu(x, inplace=False):
-    return Relu.apply(x)
+    return x.relu_() if inplace else Relu.apply(x)
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):

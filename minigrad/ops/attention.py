@@ -18,7 +18,7 @@ def _bias(mask, causal, L, S, dtype):
     if causal:
         return np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dtype)
     if mask is not None:
-        m = mask.data
+        m = mask._data
         return np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == bool else m
     return None
 
@@ -61,8 +61,8 @@ class ScaledDotProductAttention(Function):
                 f"(E), key and value the same sequence length (S).")
         if scale is None:        # d_k = 0: Q·Kᵀ is all zeros, whatever the scale (torch)
             scale = 1 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
-        bias = _bias(mask, causal, q.shape[-2], k.shape[-2], q.data.dtype)
-        s = q.data @ np.swapaxes(k.data, -1, -2) * scale
+        bias = _bias(mask, causal, q.shape[-2], k.shape[-2], q._data.dtype)
+        s = q._data @ np.swapaxes(k._data, -1, -2) * scale
         if bias is not None:
             try:
                 s = s + bias
@@ -72,10 +72,10 @@ class ScaledDotProductAttention(Function):
                     f"cannot be broadcast to the attention scores' shape {s.shape} (batch..., "
                     f"L, S) of query {tuple(q.shape)} and key {tuple(k.shape)}.") from None
         a, ctx.dead = _softmax_rows(s)
-        float_mask = mask if mask is not None and mask.data.dtype != bool else None
+        float_mask = mask if mask is not None and mask._data.dtype != bool else None
         ctx.save_for_backward(q, k, v, Tensor._make(a), float_mask)
         ctx.scale, ctx.bias = scale, bias
-        return a @ v.data
+        return a @ v._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -115,10 +115,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError("scaled_dot_product_attention: give either attn_mask or "
                                "is_causal=True, not both; for both, pass a mask that already "
                                "combines them (mask & causal).")
-        dt = attn_mask.data.dtype
-        if dt != bool and dt != query.data.dtype:
+        dt = attn_mask._data.dtype
+        if dt != bool and dt != query._data.dtype:
             raise RuntimeError(
                 f"scaled_dot_product_attention: attn_mask must be bool (True = may attend) or "
-                f"a float of the query's dtype {query.data.dtype} (added to the scores), but "
+                f"a float of the query's dtype {query._data.dtype} (added to the scores), but "
                 f"got dtype {dt} (shape {tuple(attn_mask.shape)}).")
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)

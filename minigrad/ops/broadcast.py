@@ -11,6 +11,16 @@ from ..autograd import Function
 from ..tensor import Tensor
 
 
+def _view_of(out, x):
+    """Wrap a numpy view of x's memory as a Tensor: it shares x's version counter, and its
+    ``_base`` is the tensor that owns the memory (x, or x's own base if x is a view).
+    ``Function.apply`` then gives it the :class:`~minigrad.autograd.ViewFn` that takes
+    the same view again."""
+    t = Tensor._make(out, vc=x._vc)
+    t._base = x._base if x._view_fn is not None else x
+    return t
+
+
 def unbroadcast(grad, shape):
     """Reduce ``grad`` back to ``shape`` by summing over the dimensions broadcasting added.
 
@@ -44,12 +54,13 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        try:
-            return np.broadcast_to(x.data, shape)
+        try:      # a read-only view: several of its elements are one place in memory
+            out = np.broadcast_to(x._data, shape)
         except ValueError:
             raise RuntimeError(
                 f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}: each "
                 f"dimension must match or be 1 (new dimensions go in front).") from None
+        return _view_of(out, x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -14,7 +14,7 @@ from .broadcast import broadcast_error, unbroadcast
 
 
 def _d(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _binary(op, fn, a, b):
@@ -89,10 +89,10 @@ def result_type(*operands):
     dims = zero = number = None
     for o in operands:
         if isinstance(o, Tensor):
-            if o.data.ndim:
-                dims = _join(dims, o.data.dtype)
+            if o._data.ndim:
+                dims = _join(dims, o._data.dtype)
             else:
-                zero = _join(zero, o.data.dtype)
+                zero = _join(zero, o._data.dtype)
         elif o is not None:
             dt = (_BOOL if isinstance(o, (bool, np.bool_)) else
                   _INT64 if isinstance(o, (int, np.integer)) else _Defaults.dtype)
@@ -105,16 +105,16 @@ def result_type(*operands):
 
 
 def _cast(x, dtype):
-    return x.to(dtype) if isinstance(x, Tensor) and x.data.dtype != dtype else x
+    return x.to(dtype) if isinstance(x, Tensor) and x._data.dtype != dtype else x
 
 
 def _promote(a, b):
     """Both operands of a binary op brought to :func:`result_type` (a Python number stays a
     number: numpy then keeps the tensor's dtype, as torch)."""
     if isinstance(b, Tensor):
-        if a.data.dtype == b.data.dtype:
+        if a._data.dtype == b._data.dtype:
             return a, b
-    elif a.data.dtype.kind == "f":          # a number never changes a float tensor's dtype
+    elif a._data.dtype.kind == "f":          # a number never changes a float tensor's dtype
         return a, b
     dt = result_type(a, b)
     return _cast(a, dt), _cast(b, dt)
@@ -122,19 +122,19 @@ def _promote(a, b):
 
 def float_only(op, x):
     """Refuse, as torch, an integer or bool tensor where only floats are implemented."""
-    if x.data.dtype.kind != "f":
-        raise NotImplementedError(f"{op}: not implemented for a tensor of dtype {x.data.dtype} "
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for a tensor of dtype {x._data.dtype} "
                                   f"(shape {tuple(x.shape)}); convert it with .float() first.")
 
 
 def _floating(x):
     """An integer or bool tensor as the default float dtype (exp, log, sin, ... of an
     integer tensor are floats, as in torch); a float tensor unchanged."""
-    return x if x.data.dtype.kind == "f" else x.to(_Defaults.dtype)
+    return x if x._data.dtype.kind == "f" else x.to(_Defaults.dtype)
 
 
 def _zero(like):
-    return Tensor._make(np.zeros((), like.data.dtype))
+    return Tensor._make(np.zeros((), like._data.dtype))
 
 
 def select(mask, grad):
@@ -243,13 +243,13 @@ class Pow(Function):
                 ga = select(np.zeros(grad.shape, bool), grad)     # 0, even where ȳ is NaN
             elif isinstance(n, Tensor):
                 # as torch: the factor is masked, then multiplied (a NaN ȳ stays NaN)
-                ga = unbroadcast(grad * select(np.asarray(n.data != 0), n * a ** (n - 1)),
+                ga = unbroadcast(grad * select(np.asarray(n._data != 0), n * a ** (n - 1)),
                                  a.shape)
             else:
                 ga = unbroadcast(grad * n * a ** (n - 1), a.shape)
         if nn:
-            a_t = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, n.data.dtype))
-            zero = np.asarray((a_t.data == 0) & (n.data >= 0))
+            a_t = a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, n._data.dtype))
+            zero = np.asarray((a_t._data == 0) & (n._data >= 0))
             safe = where(zero, 1.0, a_t)            # log(1) = 0: no NaN in a second derivative
             gn = unbroadcast(grad * select(~zero, (a_t ** n) * log(safe)), n.shape)
         return ga, gn
@@ -260,7 +260,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.negative(x.data)
+        return np.negative(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -273,7 +273,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.exp(x.data))
+        y = Tensor._make(np.exp(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -290,7 +290,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x.data)
+            return np.log(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -304,7 +304,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            y = Tensor._make(np.sqrt(x.data))
+            y = Tensor._make(np.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -321,7 +321,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.abs(x.data)
+        return np.abs(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -335,7 +335,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sin(x.data)
+        return np.sin(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -349,7 +349,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cos(x.data)
+        return np.cos(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -364,7 +364,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return special.erf(x.data)
+        return special.erf(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -385,7 +385,7 @@ class Clamp(Function):
         ctx.bounds = (_const_or_none(lo), _const_or_none(hi))
         lo_d, hi_d = _d(lo), _d(hi)
         try:
-            return np.clip(x.data, lo_d, hi_d)
+            return np.clip(x._data, lo_d, hi_d)
         except ValueError:
             raise RuntimeError(
                 f"clamp: input {tuple(x.shape)}, min {np.shape(lo_d)} and max {np.shape(hi_d)} "
@@ -394,9 +394,9 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         x, lo_t, hi_t = ctx.saved_tensors
-        lo = ctx.bounds[0] if lo_t is None else lo_t.data
-        hi = ctx.bounds[1] if hi_t is None else hi_t.data
-        d = x.data
+        lo = ctx.bounds[0] if lo_t is None else lo_t._data
+        hi = ctx.bounds[1] if hi_t is None else hi_t._data
+        d = x._data
         keep = True
         if lo is not None:
             keep = d >= lo
@@ -442,8 +442,8 @@ class ToDtype(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        ctx.dtype = x.data.dtype
-        return x.data.astype(dtype)
+        ctx.dtype = x._data.dtype
+        return x._data.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -455,7 +455,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -476,10 +476,10 @@ def _scaled(a, b, alpha, op):
 
 
 def _no_bool_subtraction(a, b):
-    if any(isinstance(o, (bool, np.bool_)) or (isinstance(o, Tensor) and o.data.dtype == _BOOL)
+    if any(isinstance(o, (bool, np.bool_)) or (isinstance(o, Tensor) and o._data.dtype == _BOOL)
            for o in (a, b)):
         both = all(isinstance(o, (bool, np.bool_)) or (isinstance(o, Tensor) and
-                                                        o.data.dtype == _BOOL) for o in (a, b))
+                                                        o._data.dtype == _BOOL) for o in (a, b))
         raise RuntimeError(
             f"sub: Subtraction, the `-` operator, with {'two bool tensors' if both else 'a bool tensor'} "
             f"is not supported (shapes {np.shape(_d(a))} and {np.shape(_d(b))}). "
@@ -522,10 +522,10 @@ def mul(a, b):
 
 def div(a, b, rounding_mode=None):
     if rounding_mode is not None:
-        raise NotImplementedError("div: rounding_mode is not differentiable; use a // b on .data")
+        raise NotImplementedError("div: rounding_mode is not differentiable; use a // b on ._data")
     b = _operand(b, a)
     a, b = _promote(a, b)
-    if a.data.dtype.kind != "f":        # as torch: true division of integers gives a float
+    if a._data.dtype.kind != "f":        # as torch: true division of integers gives a float
         a, b = a.to(_Defaults.dtype), _cast(b, _Defaults.dtype)
     return Div.apply(a, b)
 
@@ -533,7 +533,7 @@ def div(a, b, rounding_mode=None):
 def rdiv(a, b):
     """b / a, for ``number / tensor``."""
     a, b = _promote(a, b)
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         a = a.to(_Defaults.dtype)
     return Div.apply(b, a)
 
@@ -550,7 +550,7 @@ def rpow(a, base):
 
 
 def neg(x):
-    if x.data.dtype == _BOOL:
+    if x._data.dtype == _BOOL:
         raise RuntimeError(f"neg: Negation, the `-` operator, on a bool tensor (shape "
                            f"{tuple(x.shape)}) is not supported. If you are trying to invert a "
                            f"mask, use the `~` or logical_not() operator instead.")
@@ -574,7 +574,7 @@ def rsqrt(x):
 
 
 def abs(x):
-    if x.data.dtype == _BOOL:
+    if x._data.dtype == _BOOL:
         raise NotImplementedError(f"abs: not implemented for bool tensors (shape "
                                   f"{tuple(x.shape)}), as in torch; a bool is its own absolute "
                                   f"value.")
@@ -630,9 +630,9 @@ def where(condition, input, other):
 
 
 def to_dtype(x, dtype):
-    if x.data.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+    if x._data.dtype.kind == "f" and np.dtype(dtype).kind == "f":
         return ToDtype.apply(x, dtype)
-    return Tensor._make(x.data.astype(dtype))
+    return Tensor._make(x._data.astype(dtype))
 
 
 def clone(x):
@@ -641,7 +641,7 @@ def clone(x):
 
 def sign(x):
     """−1, 0 or 1; 0 for NaN, as torch (numpy gives NaN)."""
-    d = x.data
+    d = x._data
     s = np.sign(d)
     return Tensor._make(np.where(np.isnan(d), 0, s).astype(s.dtype) if d.dtype.kind == "f" else s)
 
@@ -649,7 +649,7 @@ def sign(x):
 # comparisons and logic: results are boolean and carry no gradient
 def _compare(fn, name):
     def compare(a, b):
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype != b.data.dtype:
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype != b._data.dtype:
             a, b = _promote(a, b)              # torch's table: float32 == 0-d float64 in float32
         return Tensor._make(_binary(name, fn, a, b))
     compare.__name__ = name
@@ -664,15 +664,15 @@ logical_and, logical_or = _compare(np.logical_and, "logical_and"), _compare(np.l
 
 
 def logical_not(x):
-    return Tensor._make(np.logical_not(x.data) if x.data.dtype == bool else np.invert(x.data))
+    return Tensor._make(np.logical_not(x._data) if x._data.dtype == bool else np.invert(x._data))
 
 
 def isnan(x):
-    return Tensor._make(np.isnan(x.data))
+    return Tensor._make(np.isnan(x._data))
 
 
 def isfinite(x):
-    return Tensor._make(np.isfinite(x.data))
+    return Tensor._make(np.isfinite(x._data))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):
@@ -688,17 +688,17 @@ def masked_fill(x, mask, value):
                            f"{np.asarray(m).dtype} and shape {np.shape(m)} (input of shape "
                            f"{tuple(x.shape)}); compare first (mask == 1) or call .bool().")
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value._data.ndim:
             raise RuntimeError(f"masked_fill: the value must be a number or a 0-dimensional "
                                f"tensor, got a "
                                f"tensor of shape {tuple(value.shape)}.")
-        value = _cast(value, x.data.dtype)
+        value = _cast(value, x._data.dtype)
     else:
-        if x.data.dtype.kind in "iu" and isinstance(value, float) and not math.isfinite(value):
+        if x._data.dtype.kind in "iu" and isinstance(value, float) and not math.isfinite(value):
             raise RuntimeError(f"masked_fill: value {value} cannot be converted to the dtype "
-                               f"{x.data.dtype} of the input (shape {tuple(x.shape)}) without "
+                               f"{x._data.dtype} of the input (shape {tuple(x.shape)}) without "
                                f"overflow; fill a floating-point tensor instead (x.float()).")
-        value = Tensor._make(np.asarray(value).astype(x.data.dtype))
+        value = Tensor._make(np.asarray(value).astype(x._data.dtype))
     return Where.apply(np.asarray(m), value, x)
 
 
@@ -717,7 +717,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _tie_split(ctx, grad, a.data < b.data, a.data == b.data, a.data > b.data)
+        return _tie_split(ctx, grad, a._data < b._data, a._data == b._data, a._data > b._data)
 
 
 class Minimum(Function):
@@ -731,7 +731,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _tie_split(ctx, grad, a.data > b.data, a.data == b.data, a.data < b.data)
+        return _tie_split(ctx, grad, a._data > b._data, a._data == b._data, a._data < b._data)
 
 
 def _tie_split(ctx, grad, loses, tie, wins):

@@ -37,7 +37,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return np.matmul(a.data, b.data)
+            return np.matmul(a._data, b._data)
         except ValueError:
             raise _matmul_error(a, b) from None
 
@@ -72,9 +72,9 @@ class Linear(Function):
             raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not fit weight of "
                                f"shape {tuple(w.shape)}; it must be ({w.shape[0]},).")
         ctx.save_for_backward(x, w)
-        y = x.data @ w.data.T
+        y = x._data @ w._data.T
         if b is not None:
-            y += b.data
+            y += b._data
         return y
 
     @staticmethod
@@ -90,7 +90,7 @@ class Linear(Function):
 
 
 def _same_dtype(op, *xs):
-    dtypes = [x.data.dtype for x in xs if x is not None]
+    dtypes = [x._data.dtype for x in xs if x is not None]
     if any(dt != dtypes[0] for dt in dtypes):
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{' and '.join(str(dt) for dt in dtypes)} (shapes "
@@ -99,7 +99,7 @@ def _same_dtype(op, *xs):
 
 
 def matmul(a, b):
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         _same_dtype("matmul", a, b)
     return MatMul.apply(a, b)
 
@@ -126,7 +126,7 @@ def bmm(a, b):
 
 
 def linear(input, weight, bias=None):
-    if input.data.dtype != weight.data.dtype or (bias is not None and
-                                                  bias.data.dtype != weight.data.dtype):
+    if input._data.dtype != weight._data.dtype or (bias is not None and
+                                                  bias._data.dtype != weight._data.dtype):
         _same_dtype("linear", input, weight, bias)
     return Linear.apply(input, weight, bias)

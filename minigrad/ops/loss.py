@@ -26,10 +26,10 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        if x.data.size == 0:
-            y = Tensor._make(x.data.copy())
+        if x._data.size == 0:
+            y = Tensor._make(x._data.copy())
         else:
-            e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
+            e = np.exp(x._data - x._data.max(axis=dim, keepdims=True))
             y = Tensor._make(e / e.sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -47,7 +47,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        z = Tensor._make(_stable_log_softmax(x.data, dim))
+        z = Tensor._make(_stable_log_softmax(x._data, dim))
         ctx.save_for_backward(z)
         ctx.dim = dim
         return z
@@ -65,7 +65,7 @@ def _targets(logits, target, ignore_index, op):
                            f"but got a 0-d tensor.")
     cdim = 0 if logits.ndim == 1 else 1
     C = logits.shape[cdim]
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     expected = logits.shape[:cdim] + logits.shape[cdim + 1:]
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}; "
@@ -83,7 +83,7 @@ def _targets(logits, target, ignore_index, op):
         if bad.size:
             raise IndexError(f"{op}: target {bad[0]} is out of bounds for {C} classes "
                              f"(valid 0..{C - 1}).")
-    onehot = np.zeros(logits.shape, dtype=logits.data.dtype)
+    onehot = np.zeros(logits.shape, dtype=logits._data.dtype)
     if logits.ndim == 2:                      # the common case: (N, C) logits, (N,) targets
         rows = np.flatnonzero(valid)
         onehot[rows, t[rows]] = 1.0
@@ -130,7 +130,7 @@ class CrossEntropy(Function):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
         with np.errstate(invalid="ignore"):      # 0 · (−∞): dropped below, or NaN as torch
-            terms = y * _stable_log_softmax(x.data, cdim)
+            terms = y * _stable_log_softmax(x._data, cdim)
         if indices:
             terms = np.where(y != 0, terms, 0)
         per_item = -terms.sum(axis=cdim)
@@ -155,7 +155,7 @@ class NllLoss(Function):
     @staticmethod
     def forward(ctx, z, onehot, cdim, reduction, count):
         ctx.onehot, ctx.cdim, ctx.reduction, ctx.count = onehot, cdim, reduction, count
-        per_item = -np.where(onehot != 0, z.data, 0).sum(axis=cdim)
+        per_item = -np.where(onehot != 0, z._data, 0).sum(axis=cdim)
         return _reduce(per_item, count, reduction, "nll_loss")
 
     @staticmethod
@@ -175,7 +175,7 @@ class MseLoss(Function):
         ctx.save_for_backward(x, t)
         ctx.reduction = reduction
         try:
-            diff = x.data - t.data
+            diff = x._data - t._data
         except ValueError:
             raise RuntimeError(f"mse_loss: input {tuple(x.shape)} and target {tuple(t.shape)} "
                                f"cannot be broadcast together.") from None
@@ -219,7 +219,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                   label_smoothing=0.0):
     if weight is not None:
         raise NotImplementedError("cross_entropy: per-class weight is not supported by minigrad.")
-    if isinstance(target, Tensor) and target.data.dtype.kind == "f":   # class probabilities
+    if isinstance(target, Tensor) and target._data.dtype.kind == "f":   # class probabilities
         if target.shape != input.shape:
             raise RuntimeError(f"cross_entropy: probability targets must have the input's shape "
                                f"{tuple(input.shape)}, got {tuple(target.shape)}.")
@@ -232,8 +232,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             per_item = -(t * log_softmax(input, cdim)).sum(cdim)
             if reduction == "mean":
                 return per_item.mean()
-            return _reduce(per_item, per_item.data.size, reduction, "cross_entropy")
-        y = target.data.astype(input.data.dtype)
+            return _reduce(per_item, per_item._data.size, reduction, "cross_entropy")
+        y = target._data.astype(input._data.dtype)
         count = int(np.prod(input.shape) // input.shape[cdim])
         rows, indices = 1.0, False
     else:

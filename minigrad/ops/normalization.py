@@ -39,15 +39,15 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, dims, eps):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
-        d = x.data
+        d = x._data
         mu = d.mean(axis=dims, keepdims=True)
         xc = d - mu
         rstd = 1.0 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
         y = xc * rstd
         if weight is not None:
-            y *= weight.data
+            y *= weight._data
         if bias is not None:
-            y += bias.data
+            y += bias._data
         return y
 
     @staticmethod
@@ -82,10 +82,10 @@ class RmsNorm(Function):
     def forward(ctx, x, weight, dims, eps):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
-        d = x.data
+        d = x._data
         y = d / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps)
         if weight is not None:
-            y *= weight.data
+            y *= weight._data
         return y
 
     @staticmethod
@@ -116,5 +116,5 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     shape, dims = _norm_dims(input, normalized_shape, "rms_norm")
     _check_param(weight, shape, "rms_norm", "weight")
     if eps is None:
-        eps = float(np.finfo(input.data.dtype).eps)
+        eps = float(np.finfo(input._data.dtype).eps)
     return RmsNorm.apply(input, weight, dims, eps)

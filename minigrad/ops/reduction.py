@@ -45,7 +45,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x.shape, dims
-        return x.data.sum(axis=dims, keepdims=keepdim)
+        return x._data.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -60,9 +60,9 @@ class Mean(Function):
         ctx.shape, ctx.dims = x.shape, dims
         ctx.n = int(np.prod([x.shape[d] for d in dims]))
         if ctx.n == 0:                            # the mean of nothing is NaN, as torch
-            return np.full(np.sum(x.data, axis=dims, keepdims=keepdim).shape, np.nan,
-                           x.data.dtype)
-        return x.data.mean(axis=dims, keepdims=keepdim)
+            return np.full(np.sum(x._data, axis=dims, keepdims=keepdim).shape, np.nan,
+                           x._data.dtype)
+        return x._data.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -90,8 +90,8 @@ class Var(Function):
 
 def _var(x, dims, correction, keepdim, n):
     if n - correction <= 0:                   # no degrees of freedom left: NaN, as torch
-        return np.full(np.sum(x.data, axis=dims, keepdims=keepdim).shape, np.nan, x.data.dtype)
-    return x.data.var(axis=dims, ddof=correction, keepdims=keepdim)
+        return np.full(np.sum(x._data, axis=dims, keepdims=keepdim).shape, np.nan, x._data.dtype)
+    return x._data.var(axis=dims, ddof=correction, keepdims=keepdim)
 
 
 def _var_vjp(ctx, x, g):
@@ -119,7 +119,7 @@ class Std(Function):
         x, y = ctx.saved_tensors
         kept = _kept_shape(x.shape, ctx.dims)
         y, grad = y.reshape(kept), grad.reshape(kept)
-        zero = np.asarray(y.data == 0)
+        zero = np.asarray(y._data == 0)
         g_var = select(~zero, grad / (2 * where(zero, 1.0, y)))
         return _var_vjp(ctx, x, g_var), None, None, None
 
@@ -149,9 +149,9 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, indices):
-        if x.data.size == 0:
+        if x._data.size == 0:
             _check_not_empty(x, dims, "amax" if isinstance(indices, str) else "max", indices is None)
-        y = x.data.max(axis=dims, keepdims=keepdim)
+        y = x._data.max(axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x)
         ctx.dims, ctx.indices = dims, indices
         return y
@@ -161,7 +161,7 @@ class Max(Function):
         x, = ctx.saved_tensors
         kept = _kept_shape(x.shape, ctx.dims)
         g = grad.reshape(kept)
-        d = x.data
+        d = x._data
         if ctx.indices is not None and not isinstance(ctx.indices, str):   # max(dim)
             if x.ndim == 0:
                 return g, None, None, None
@@ -187,8 +187,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
-        raise RuntimeError(f"mean: input dtype should be floating point, got {x.data.dtype}; "
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"mean: input dtype should be floating point, got {x._data.dtype}; "
                            f"use .float() first.")
     return Mean.apply(x, _dims(dim, x.ndim, "mean"), keepdim)
 
@@ -217,7 +217,7 @@ def max(x, dim=None, keepdim=False):
         raise TypeError(f"max: dim must be one dimension (an int), got {dim!r}; use amax "
                         f"to reduce over several.")
     _check_not_empty(x, dims, "max")
-    idx = np.argmax(x.data, axis=dims[0]) if x.ndim else np.zeros((), np.int64)
+    idx = np.argmax(x._data, axis=dims[0]) if x.ndim else np.zeros((), np.int64)
     values = Max.apply(x, dims, keepdim, idx)
     idx = np.expand_dims(idx, dims[0]) if keepdim and x.ndim else idx
     return values_indices(values, Tensor._make(idx.astype(np.int64)))
@@ -225,7 +225,7 @@ def max(x, dim=None, keepdim=False):
 
 def _flipped(x):
     """−x, which turns a minimum into a maximum; for a bool tensor, not x."""
-    return Tensor._make(~x.data) if x.data.dtype.kind == "b" else -x
+    return Tensor._make(~x._data) if x._data.dtype.kind == "b" else -x
 
 
 def min(x, dim=None, keepdim=False):
@@ -248,12 +248,12 @@ def amin(x, dim=None, keepdim=False):
 
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
-        return Tensor._make(np.asarray(np.argmax(x.data), dtype=np.int64))
+        return Tensor._make(np.asarray(np.argmax(x._data), dtype=np.int64))
     if x.ndim == 0:
         _dims(dim, 0, "argmax")
         return Tensor._make(np.zeros((), np.int64))
     d, = _dims(dim, x.ndim, "argmax")
-    return Tensor._make(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return Tensor._make(np.argmax(x._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
@@ -266,7 +266,7 @@ def logsumexp(x, dim, keepdim=False):
     holding +∞ gives +∞ (not ∞ − ∞ = NaN); over an empty dimension the sum is 0, log 0 = −∞."""
     dims = _dims(dim, x.ndim, "logsumexp")
     x = _floating(x)
-    m = np.max(x.data, axis=dims, keepdims=True, initial=-np.inf)
-    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x.data.dtype))
+    m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf)
+    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x._data.dtype))
     out = (x - m).exp().sum(dim=dims, keepdim=True).log() + m
-    return out if keepdim else out.reshape(np.sum(x.data, axis=dims).shape)
+    return out if keepdim else out.reshape(np.sum(x._data, axis=dims).shape)

@@ -267,6 +267,14 @@ def _index_mixed(d):
     return [d.values(shape), idx.astype(np.int64)]
 
 
+def _inplace_write(d):
+    """A (rows, cols) tensor, with rows ≥ 3, and values for two of its rows: (2, cols) or
+    broadcast from (cols,)."""
+    shape = (d.pick(3, 5), d.pick(1, 4))
+    v = (2, shape[1]) if d.pick(0, 1) else (shape[1],)
+    return [d.values(shape), d.values(v)]
+
+
 def _cat(d, same=False):
     shape = d.shape(1, 3)
     dim = d.dim(len(shape) + (1 if same else 0))
@@ -388,7 +396,7 @@ _KINDS = {
     "index_mixed": _index_mixed, "cat": _cat, "split": _split, "reduce": _reduce,
     "norm": _norm, "softmax": _softmax, "classification": _classification,
     "regression": _regression, "attention": _attention, "embedding": _embedding,
-    "index_backward": _index_backward,
+    "index_backward": _index_backward, "inplace_write": _inplace_write,
 }
 
 
@@ -424,6 +432,18 @@ def _frequency(i):
     """For each position of an index tensor, how many times its index occurs in it."""
     flat = i.reshape(-1)
     return (flat.unsqueeze(1) == flat.unsqueeze(0)).sum(1).reshape(i.shape)
+
+
+def _slice_mul_(x, v):
+    h = x * 1                  # a tensor in the graph: a leaf may not be changed in place
+    h[1:3].mul_(v)             # through a view: h's history becomes CopySlices
+    return h
+
+
+def _put_rows(lib, x, v):
+    h = x * 1
+    h[lib.tensor([0, 2])] = v
+    return h
 
 
 def _op(name, family, node, forward, vjp, fn, inputs, **kw):
@@ -658,6 +678,13 @@ OPS = [
     _op("index", "shape", "IndexBackward", r"y = x[i, 1{:}]",
         r"\bar x = 0;\ \bar x[i_k, 1{:}] \mathrel{+}= \bar y_k",
         lambda lib, F, x, i: x[i, 1:], "index_mixed", variant="integer array and slice"),
+    _op("copy_slices", "shape", "CopySlices", r"h = x;\ h[1{:}3] \mathrel{*}= v",
+        r"\bar x = \bar h \text{ outside } [1{:}3],\ \bar x[1{:}3] = \bar h[1{:}3] \odot v,\ "
+        r"\bar v = \operatorname{unbroadcast}(\bar h[1{:}3] \odot x[1{:}3])",
+        lambda lib, F, x, v: _slice_mul_(x, v), "inplace_write", variant="in place, on a view"),
+    _op("index_put", "shape", "IndexPutBackward", r"h = x;\ h[[0, 2]] = v",
+        r"\bar x = \bar h,\ \bar x[[0, 2]] = 0,\ \bar v = \operatorname{unbroadcast}(\bar h[[0, 2]])",
+        lambda lib, F, x, v: _put_rows(lib, x, v), "inplace_write", variant="x[index] = v"),
     _op("index (backward)", "shape", "IndexAddBackward",
         r"x = 0;\ x[i_k] \mathrel{+}= g_k \text{ (the VJP of } x[i])",
         r"\bar g = \bar x[i]",

@@ -10,18 +10,58 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .elementwise import _cast, result_type
+from .broadcast import _view_of, unbroadcast
+from .elementwise import _cast, result_type, select
 
 
-def _view_of(out, x):
-    """Wrap a numpy view as a Tensor sharing x's version counter."""
-    t = Tensor._make(out, vc=x._vc)
-    t._base = x
-    return t
+class CopySlices(Function):
+    """The base of a view that was changed in place (torch's ``CopySlices``): its old values
+    outside the view, the view's new values inside. Forward only names the base's memory,
+    already written. VJP: the old base gets ȳ outside the view and 0 inside it; the new
+    values get the view's part of ȳ. Saves nothing (the view's ViewFn)."""
+
+    @staticmethod
+    def forward(ctx, base, new, view_fn):
+        ctx.view_fn, ctx.shape = view_fn, base.shape
+        return base._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        inside = ctx.view_fn.region(ctx.shape)
+        return select(~inside, grad), ctx.view_fn(grad.contiguous()), None
+
+
+CopySlices._backward_cls.__name__ = "CopySlices"      # torch's name for it, without "Backward"
+
+
+class IndexPut(Function):
+    """y = x with ``value`` put at the places an index with arrays names (``x[idx] = v``).
+    VJP: x̄ = ȳ with those places zeroed (their old values were overwritten);
+    v̄ = unbroadcast(ȳ[idx], v.shape). Saves the index."""
+
+    @staticmethod
+    def forward(ctx, x, key, value):
+        ctx.key, ctx.shape, ctx.vshape = key, x.shape, value.shape
+        out = x._data.copy()
+        try:
+            out[key] = value._data
+        except (ValueError, IndexError) as e:
+            raise RuntimeError(f"index_put: cannot put a value of shape {tuple(value.shape)} "
+                               f"into a tensor of shape {tuple(x.shape)} at that index: {e}") from None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        nx, _, nv = ctx.needs_input_grad
+        put = np.zeros(ctx.shape, bool)
+        put[ctx.key] = True
+        gx = select(~put, grad) if nx else None
+        gv = unbroadcast(Index.apply(grad, ctx.key), ctx.vshape) if nv else None
+        return gx, None, gv
 
 
 def _shares(out, x):
-    return out.base is not None and np.may_share_memory(out, x.data)
+    return out.base is not None and np.may_share_memory(out, x._data)
 
 
 def _dim(d, ndim, op):
@@ -39,10 +79,10 @@ class Reshape(Function):
     def forward(ctx, x, shape):
         ctx.shape = x.shape
         try:
-            out = x.data.reshape(shape)
+            out = x._data.reshape(shape)
         except ValueError:
             raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape "
-                               f"{tuple(x.shape)} ({x.data.size} elements); the number of "
+                               f"{tuple(x.shape)} ({x._data.size} elements); the number of "
                                f"elements must stay the same.") from None
         return _view_of(out, x) if _shares(out, x) else out
 
@@ -58,7 +98,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return _view_of(x.data.transpose(dims), x)
+        return _view_of(x._data.transpose(dims), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,7 +115,8 @@ class Index(Function):
     def forward(ctx, x, key):
         ctx.key, ctx.shape = key, x.shape
         try:
-            out = x.data[key]
+            # an Ellipsis keeps a basic index a view even when it picks one element
+            out = x._data[_with_ellipsis(key)] if _is_basic(key) else x._data[key]
         except IndexError as e:
             raise _index_error(e, x, key) from None
         return _view_of(out, x) if _shares(out, x) else out
@@ -112,16 +153,21 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, shape, key):
         ctx.key = key
-        out = np.zeros(shape, dtype=g.data.dtype)
+        out = np.zeros(shape, dtype=g._data.dtype)
         if _is_basic(key):
-            out[key] = g.data
+            out[key] = g._data
         else:
-            np.add.at(out, key, g.data)
+            np.add.at(out, key, g._data)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.key], None, None
+
+
+def _with_ellipsis(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return parts if any(k is Ellipsis for k in parts) else parts + (Ellipsis,)
 
 
 def _is_basic(key):
@@ -140,7 +186,7 @@ class Cat(Function):
         xs = [x for x, skip in zip(xs, ctx.skipped) if not skip]
         ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
         try:
-            return np.concatenate([x.data for x in xs], axis=dim)
+            return np.concatenate([x._data for x in xs], axis=dim)
         except ValueError:
             raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} cannot be "
                                f"concatenated along dim {dim}: all other dimensions must "
@@ -149,7 +195,7 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, grad):
         pieces = iter(grad.split(ctx.sizes, ctx.dim))
-        return (None,) + tuple(Tensor._make(np.zeros(0, grad.data.dtype)) if skip else next(pieces)
+        return (None,) + tuple(Tensor._make(np.zeros(0, grad._data.dtype)) if skip else next(pieces)
                                for skip in ctx.skipped)
 
 
@@ -162,7 +208,7 @@ class Split(Function):
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
         bounds = np.cumsum(sizes)[:-1]
-        return tuple(_view_of(p, x) for p in np.split(x.data, bounds, axis=dim))
+        return tuple(_view_of(p, x) for p in np.split(x._data, bounds, axis=dim))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -186,12 +232,12 @@ def view(x, *shape):
     viewed with a new shape; call .reshape() or .contiguous() first)."""
     shape = _shape_args(shape)
     try:
-        moved = x.data.reshape(shape)
+        moved = x._data.reshape(shape)
     except ValueError:
         raise RuntimeError(f"view: shape {shape} is invalid for a tensor of shape "
-                           f"{tuple(x.shape)} ({x.data.size} elements); the number of elements "
+                           f"{tuple(x.shape)} ({x._data.size} elements); the number of elements "
                            f"must stay the same.") from None
-    if shape != x.shape and not np.shares_memory(moved, x.data) and x.data.size:
+    if shape != x.shape and not np.shares_memory(moved, x._data) and x._data.size:
         raise RuntimeError(
             f"view: a tensor of shape {tuple(x.shape)} whose memory is not laid out "
             f"contiguously cannot be viewed as {shape} without copying; use .reshape({shape}).")
@@ -262,8 +308,8 @@ def _norm_key(key):
         key = tuple(key)
     if isinstance(key, tuple):
         return tuple(_norm_key(k) for k in key)
-    if isinstance(key, Tensor):
-        return key.data
+    if isinstance(key, Tensor):          # a 0-d integer tensor indexes as an integer (torch)
+        return int(key._data) if key._data.ndim == 0 and key._data.dtype.kind in "iu" else key._data
     if isinstance(key, list):
         return np.asarray(key)
     return key
@@ -284,6 +330,22 @@ def _ints_first(key):
     then = tuple(k if a else Ellipsis if k is Ellipsis else slice(None)
                  for k, a, i in zip(parts, is_array, is_int) if not i)
     return first, then
+
+
+def setitem(x, key, value):
+    """``x[key] = value`` (``Tensor.__setitem__``): through the view ``x[key]`` for a basic
+    index (slices, integers, None, Ellipsis), by :class:`IndexPut` for one with arrays or a
+    mask; recorded in the graph when x or value requires grad (``Tensor._inplace``)."""
+    key = _norm_key(key)
+    split = _ints_first(key)
+    if split is not None:                  # the integers first, as getitem does
+        return setitem(getitem(x, split[0]), split[1], value)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value).astype(x._data.dtype))
+    if _is_basic(key):
+        getitem(x, key).copy_(value)
+        return
+    x._inplace("index_put_", lambda old: IndexPut.apply(old, key, _cast(value, old.dtype)), value)
 
 
 def getitem(x, key):

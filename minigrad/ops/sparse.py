@@ -19,7 +19,7 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, idx, weight, padding_idx, scale_grad_by_freq=False):
-        d = idx.data
+        d = idx._data
         if d.dtype.kind not in "iu":
             raise RuntimeError(f"embedding: indices must be integers, got dtype {d.dtype}.")
         if d.size and (d.min() < 0 or d.max() >= weight.shape[0]):
@@ -28,14 +28,14 @@ class Embedding(Function):
                              f"{weight.shape[0]} rows (valid 0..{weight.shape[0] - 1}).")
         ctx.idx, ctx.padding_idx, ctx.shape = d, padding_idx, weight.shape
         ctx.scale_grad_by_freq = scale_grad_by_freq
-        return weight.data[d]
+        return weight._data[d]
 
     @staticmethod
     def backward(ctx, grad):
         gw = IndexAdd.apply(grad, ctx.shape, (ctx.idx,))
         if ctx.scale_grad_by_freq:
             counts = np.bincount(ctx.idx.ravel(), minlength=ctx.shape[0])
-            gw = gw * Tensor._make((1.0 / np.maximum(counts, 1)).astype(grad.data.dtype)[:, None])
+            gw = gw * Tensor._make((1.0 / np.maximum(counts, 1)).astype(grad._data.dtype)[:, None])
         if ctx.padding_idx is not None:           # the padding row never learns
             keep = np.ones((ctx.shape[0], 1), bool)
             keep[ctx.padding_idx] = False
@@ -50,9 +50,9 @@ class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
         keep = _Defaults.rng.random(x.shape) >= p
-        mask = Tensor._make((keep / (1 - p)).astype(x.data.dtype))
+        mask = Tensor._make((keep / (1 - p)).astype(x._data.dtype))
         ctx.save_for_backward(mask)
-        return x.data * mask.data
+        return x._data * mask._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,23 +81,23 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 
 def _renorm(input, weight, max_norm, norm_type):
-    rows = np.unique(input.data)
+    rows = np.unique(input._data)
     rows = rows[(rows >= 0) & (rows < weight.shape[0])]     # Embedding reports the others
-    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
-        weight.data[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(
-            weight.data.dtype)
+        weight._data[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(
+            weight._data.dtype)
         weight._vc[0] += 1
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}.")
-    if input.data.dtype.kind != "f" and training and p:
+    if input._data.dtype.kind != "f" and training and p:
         raise RuntimeError(f"dropout: the result (kept values scaled by 1/(1 - p)) has a float "
                            f"dtype, which can't be cast to the tensor's dtype "
-                           f"{input.data.dtype} (shape {tuple(input.shape)}); use .float().")
+                           f"{input._data.dtype} (shape {tuple(input.shape)}); use .float().")
     if not training or p == 0:
         return input
     if p == 1:

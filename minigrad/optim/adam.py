@@ -48,19 +48,19 @@ class Adam(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         if group["maximize"]:
             g = -g
         if wd != 0:
             if self._decoupled:
-                p.data *= 1 - lr * wd                # AdamW
+                p._data *= 1 - lr * wd                # AdamW
             else:
-                g = g + wd * p.data                  # Adam (L2)
+                g = g + wd * p._data                  # Adam (L2)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (1 - beta1) * (g - m)                   # = β₁·m + (1 − β₁)·g (torch's lerp)
         v *= beta2
@@ -69,7 +69,7 @@ class Adam(Optimizer):
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         step_size = lr / (1 - beta1 ** t)
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-        p.data -= step_size * m / denom
+        p._data -= step_size * m / denom
 
 
 class AdamW(Adam):

@@ -13,7 +13,7 @@ pass a list of dicts, ``[{"params": a}, {"params": b, "lr": 1e-4}]``; keys missi
 group take the optimizer's defaults. ``state`` holds what the optimizer remembers per
 parameter between steps (momentum, Adam's moments), keyed by the Parameter object.
 
-The updates are plain numpy operations on ``p.data``: no graph is recorded, and the
+The updates are plain numpy operations on ``p._data``: no graph is recorded, and the
 parameter's version counter goes up, so a graph that saved the old value refuses to
 backward through it.
 """
@@ -31,7 +31,7 @@ __all__ = ["Optimizer", "required"]
 def _numpy(value):
     """A numpy array from a minigrad tensor, a torch tensor or anything array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "detach") and hasattr(value, "numpy"):        # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -111,7 +111,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p, p.grad.data, group)
+                self._update(p, p.grad._data, group)
                 p._vc[0] += 1          # p changed in place
         return loss
 
@@ -160,7 +160,7 @@ class Optimizer:
             return int(float(_numpy(value)))
         if value is None or isinstance(value, (int, float)):
             return value
-        return np.array(_numpy(value), dtype=p.data.dtype)
+        return np.array(_numpy(value), dtype=p._data.dtype)
 
     def __repr__(self):
         s = type(self).__name__ + " ("

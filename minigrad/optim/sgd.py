@@ -38,7 +38,7 @@ class SGD(Optimizer):
         if group["maximize"]:
             g = -g
         if wd != 0:
-            g = g + wd * p.data                     # a new array: p.grad is left alone
+            g = g + wd * p._data                     # a new array: p.grad is left alone
         if momentum != 0:
             state = self.state[p]
             buf = state.get("momentum_buffer")
@@ -48,4 +48,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= lr * g                            # in place: the model's own array
+        p._data -= lr * g                            # in place: the model's own array

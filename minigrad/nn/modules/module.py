@@ -40,21 +40,21 @@ class Parameter(Tensor):
         """A copy with its own data (and grad): it must not share the original's graph node."""
         if id(self) in memo:
             return memo[id(self)]
-        new = Parameter(self.data.copy(), self._requires_grad)
+        new = Parameter(self._data.copy(), self._requires_grad)
         if self.grad is not None:
-            new.grad = Tensor._make(self.grad.data.copy())
+            new.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = new
         return new
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self._requires_grad))
+        return (Parameter, (self._data, self._requires_grad))
 
 
 def _numpy(value):
     """A numpy array from a minigrad tensor, a torch tensor or anything array-like, keeping
     its dtype (a float64 checkpoint is not rounded through float32 on the way in)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "detach") and hasattr(value, "numpy"):        # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -104,7 +104,7 @@ def zero_grads(params, set_to_none=True):
                 p.grad = None
             else:
                 p.grad = p.grad.detach()
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
                 p.grad._vc[0] += 1
 
 
@@ -328,12 +328,12 @@ class Module:
         objects stay the same (an optimizer built before still holds them)."""
         for m in self.modules():
             for t in list(m._parameters.values()) + list(m._buffers.values()):
-                if t is None or t.data.dtype.kind != "f" or t.data.dtype == dtype:
+                if t is None or t._data.dtype.kind != "f" or t._data.dtype == dtype:
                     continue
-                t.data = t.data.astype(dtype)
+                t._data = t._data.astype(dtype)
                 t._vc[0] += 1                  # a graph that saved the old value must not use it
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def to(self, *args, **kwargs):
@@ -356,17 +356,18 @@ class Module:
 
     # ------------------------------------------------------------------ state_dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """An ordered dict ``{dotted name: numpy array}`` of every parameter and persistent
-        buffer, under torch's keys and in torch's order (each module's parameters, then its
-        buffers, then its children). The arrays are copies: a saved state does not change
-        when training goes on."""
+        """An ordered dict ``{dotted name: tensor}`` of every parameter and persistent buffer,
+        under torch's keys and in torch's order (each module's parameters, then its buffers,
+        then its children). As in torch the tensors are detached views of the model's own
+        memory: writing one (``sd[k].copy_(w)``) writes the model, and training changes them;
+        keep a snapshot with ``{k: v.clone() for k, v in sd.items()}``."""
         out = OrderedDict() if destination is None else destination
         for name, p in self._parameters.items():
             if p is not None:
-                out[prefix + name] = p if keep_vars else p.data.copy()
+                out[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers:
-                out[prefix + name] = b if keep_vars else b.data.copy()
+                out[prefix + name] = b if keep_vars else b.detach()
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(out, prefix + name + ".", keep_vars)
@@ -386,12 +387,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = _numpy(state_dict[key])
-            if value.shape != target.data.shape:
+            if value.shape != target._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{tuple(value.shape)} from checkpoint, the shape in current "
-                              f"model is {tuple(target.data.shape)}.")
+                              f"model is {tuple(target._data.shape)}.")
                 continue
-            target.data[...] = value
+            target._data[...] = value
             target._vc[0] += 1
         if strict:
             if unexpected:

@@ -262,6 +262,127 @@ def inplace(lib, F, a, b, how):
     return c
 
 
+# ---- views and in-place ops on them (torch's storage model)
+def random_view(rng, t):
+    """A view of t, as (kind, argument): a basic index, a transpose, a reshape that needs no
+    copy, an unsqueeze, or the identity; every one shares t's memory."""
+    kinds = ["index", "unsqueeze", "same"] + (["transpose"] if t.dim() >= 2 else []) + \
+        (["flatten"] if t.dim() >= 1 else [])
+    kind = str(rng.choice(kinds))
+    if kind == "index":
+        idx = tuple(i for i in random_index(rng, t) if not isinstance(i, tuple))
+        return kind, idx
+    if kind == "transpose":
+        return kind, (any_dim(rng, t), any_dim(rng, t))
+    if kind == "unsqueeze":
+        return kind, int(rng.integers(-t.dim() - 1, t.dim() + 1))
+    return kind, None
+
+
+def take_view(x, kind, arg):
+    if kind == "index":
+        return x[arg]
+    if kind == "transpose":
+        return x.transpose(*arg)
+    if kind == "unsqueeze":
+        return x.unsqueeze(arg)
+    if kind == "flatten":
+        return x.view(-1) if x.is_contiguous() else x
+    return x[...]
+
+
+@op("view_inplace")
+def _c(rng, a):
+    if not is_float(a):
+        return None
+    kind, arg = random_view(rng, a)
+    try:
+        shape = take_view(a, kind, arg).shape
+    except (IndexError, RuntimeError):
+        return None
+    how = str(rng.choice(["add_", "sub_", "mul_", "div_", "fill_", "zero_", "copy_", "clamp_",
+                          "masked_fill_", "setitem", "relu_"]))
+    other = random_leaf(rng, tuple(shape)[int(rng.integers(0, len(shape) + 1)):],
+                        "float64" if a.dtype == torch.float64 else "float32")
+    return {"kind": kind, "arg": arg, "how": how, "read": str(rng.choice(["base", "view"]))}, \
+        [other]
+
+
+@_c
+def view_inplace(lib, F, a, other, kind, arg, how, read):
+    """h = a · 1 (in the graph when a requires grad); a view of h changed in place, with
+    ``other``; then the base or the view is read on: gradients must flow through the change."""
+    h = a * 1
+    v = take_view(h, kind, arg)
+    if how == "fill_":
+        v.fill_(2.5)
+    elif how == "zero_":
+        v.zero_()
+    elif how == "copy_":
+        v.copy_(other)
+    elif how == "clamp_":
+        v.clamp_(-0.5, 0.5)
+    elif how == "masked_fill_":
+        v.masked_fill_(other > 0, -1.5)
+    elif how == "setitem":
+        h[arg if kind == "index" else ...] = other
+    elif how == "relu_":
+        F.relu(v, inplace=True)
+    else:
+        getattr(v, how)(other)
+    return (h if read == "base" else v) * 1
+
+
+@op("base_inplace", 2)
+def _c(rng, a, b):
+    if not is_float(a) or not broadcastable(a, b) or torch.broadcast_shapes(a.shape, b.shape) != a.shape:
+        return None
+    kind, arg = random_view(rng, a)
+    try:
+        take_view(a, kind, arg)
+    except (IndexError, RuntimeError):
+        return None
+    return {"kind": kind, "arg": arg, "how": str(rng.choice(["mul_", "add_", "detach_add"]))}
+
+
+@_c
+def base_inplace(lib, F, a, b, kind, arg, how):
+    """A view taken first, then its base changed in place: the view sees the new numbers and
+    its gradient flows through the change (its grad_fn is taken again); a change through a
+    detached alias is seen too, and counted."""
+    h = a * 1
+    v = take_view(h, kind, arg)
+    if how == "detach_add":
+        h.detach().add_(b)
+    else:
+        getattr(h, how)(b)
+    return v * 1
+
+
+@op("index_put")
+def _c(rng, a):
+    if not is_float(a) or a.dim() == 0 or a.shape[0] == 0:
+        return None
+    n = a.shape[0]
+    rows = [int(i) for i in rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False)]
+    shape = (len(rows),) + tuple(a.shape[1:])
+    value = random_leaf(rng, shape[int(rng.integers(0, len(shape) + 1)):],
+                        "float64" if a.dtype == torch.float64 else "float32")
+    return {"rows": rows, "accumulate": bool(rng.random() < 0.4)}, [value]
+
+
+@_c
+def index_put(lib, F, a, value, rows, accumulate):
+    """x[rows] = value, and x[rows] += value (a gather, an in-place add, a put back)."""
+    h = a * 1
+    idx = lib.tensor(rows)
+    if accumulate:
+        h[idx] += value
+    else:
+        h[idx] = value
+    return h
+
+
 # ---- linear algebra
 @op("matmul")
 def _c(rng, t):
@@ -453,19 +574,19 @@ def embedding(lib, F, w, idx, padding_idx):
 
 def random_index(rng, t):
     """A basic or advanced index for t: slices, integers, None, Ellipsis, index arrays."""
-    idx = []
-    for d in range(t.dim()):
-        n = t.shape[d]
-        r = rng.random()
+    idx, d = [], 0
+    while d < t.dim():
+        n, r = t.shape[d], rng.random()
+        if 0.55 <= r < 0.65:
+            idx.append(None)                 # a new dimension: indexes none of t's
+            continue
+        d += 1
         if r < 0.35:
             lo, hi = sorted(int(v) for v in rng.integers(-n - 1, n + 2, 2))
-            step = int(rng.choice([1, 1, 2, 3]))
-            idx.append(slice(lo, hi, step))
+            idx.append(slice(lo, hi, int(rng.choice([1, 1, 2, 3]))))
         elif r < 0.55 and n:
             idx.append(int(rng.integers(-n, n)))
-        elif r < 0.65:
-            idx.append(None)
-        elif r < 0.8 and n:
+        elif 0.65 <= r < 0.8 and n:
             idx.append(("array", [int(i) for i in rng.integers(-n, n, int(rng.integers(1, 4)))]))
         else:
             idx.append(slice(None))
@@ -643,6 +764,7 @@ COMPOSES = {
     "softmax": "softmax", "log_softmax": "softmax", "cross_entropy": "cross_entropy",
     "nll_loss": "cross_entropy", "mse_loss": "mse_loss",
     "scaled_dot_product_attention": "sdpa", "embedding": "embedding",
+    "copy_slices": "view_inplace", "index_put": "index_put",
 }
 NOT_COMPOSED = {"dropout": "it draws random numbers, so its values cannot be compared with "
                            "torch's (the registry's tests compare it with its mask replayed)"}

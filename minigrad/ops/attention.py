@@ -97,7 +97,7 @@ class ScaledDotProductAttention(Function):
         gq = unbroadcast(ds @ k * scale, q.shape) if nq else None
         gk = unbroadcast(ds.mT @ q * scale, k.shape) if nk else None
         gm = None
-        if nm:
+        if nm and grad._data.size:      # torch gives an empty attention's mask no gradient
             gm = unbroadcast(ds, ctx._input_meta[3][0])
         return gq, gk, gv, gm, None, None
 

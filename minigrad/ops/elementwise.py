@@ -19,7 +19,13 @@ def _d(x):
 
 def _binary(op, fn, a, b):
     try:
-        return fn(_d(a), _d(b))
+        out = fn(_d(a), _d(b))
+        # numpy follows the inputs' memory order, which for an expanded input (a stride of 0)
+        # gives odd strides; torch's result is then laid out row by row (viewable)
+        if isinstance(out, np.ndarray) and not out.flags.c_contiguous and out.ndim > 1 and \
+                any(isinstance(x, Tensor) and 0 in x._data.strides for x in (a, b)):
+            out = np.ascontiguousarray(out)
+        return out
     except ValueError as e:
         da, db = _d(a), _d(b)
         try:
@@ -214,7 +220,7 @@ class Div(Function):
         b = ctx.consts[1] if b is None else b
         na, nb = ctx.needs_input_grad
         return (unbroadcast(grad / b, ctx._input_meta[0][0]) if na else None,
-                unbroadcast(-grad * a / (b * b), b.shape) if nb else None)
+                unbroadcast(-grad * ((a / b) / b), b.shape) if nb else None)   # torch's order
 
 
 class Pow(Function):
@@ -229,6 +235,10 @@ class Pow(Function):
         ctx.save_for_backward(_tensor_or_none(a), _tensor_or_none(n))
         ctx.consts = (_const_or_none(a), _const_or_none(n))
         with np.errstate(divide="ignore", invalid="ignore"):     # 0 ** -1 = inf, as torch
+            if isinstance(a, Tensor) and not isinstance(n, Tensor) and n in (0.5, -0.5) \
+                    and a._data.dtype.kind == "f":
+                r = np.sqrt(a._data)          # as torch: sqrt and rsqrt, so (−∞) ** −0.5 is NaN
+                return r if n == 0.5 else 1 / r
             return _binary("pow", np.power, a, n)
 
     @staticmethod
@@ -443,7 +453,8 @@ class ToDtype(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x._data.dtype
-        return x._data.astype(dtype)
+        # an expanded input (a stride of 0) is cast into a row-by-row result, as torch's
+        return x._data.astype(dtype, order="C" if 0 in x._data.strides else "K")
 
     @staticmethod
     def backward(ctx, grad):

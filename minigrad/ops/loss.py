@@ -109,7 +109,7 @@ def _grad_scale(grad, shape, count, reduction, cdim):
     if reduction == "none":
         return grad.unsqueeze(cdim)
     if reduction == "mean":       # no item counted: the loss is NaN, its gradient 0 (as torch)
-        grad = grad * (1.0 / count if count else 0.0)
+        grad = grad * (1.0 / count) if count else select(np.zeros(grad.shape, bool), grad)
     g = grad
     return g.reshape((1,) * len(shape))
 
@@ -144,6 +144,8 @@ class CrossEntropy(Function):
         if not np.all(rows == 1):
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
+        if not np.all(rows != 0):    # as torch: an ignored row's L̄ is 0 (selected), even ∞
+            g = select(np.broadcast_to(rows != 0, x.shape), g)
         return (p - Tensor._make(ctx.y)) * g, None, None, None, None, None
 
 
@@ -155,7 +157,7 @@ class NllLoss(Function):
     @staticmethod
     def forward(ctx, z, onehot, cdim, reduction, count):
         ctx.onehot, ctx.cdim, ctx.reduction, ctx.count = onehot, cdim, reduction, count
-        per_item = -np.where(onehot != 0, z._data, 0).sum(axis=cdim)
+        per_item = 0.0 - np.where(onehot != 0, z._data, 0).sum(axis=cdim)   # +0 when ignored
         return _reduce(per_item, count, reduction, "nll_loss")
 
     @staticmethod

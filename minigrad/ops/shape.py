@@ -60,8 +60,15 @@ class IndexPut(Function):
         return gx, None, gv
 
 
+def _memory(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def _shares(out, x):
-    return out.base is not None and np.may_share_memory(out, x._data)
+    """Whether numpy gave a view of x's memory (also for 0 elements, where nothing overlaps)."""
+    return out.base is not None and _memory(out) is _memory(x._data)
 
 
 def _dim(d, ndim, op):
@@ -332,6 +339,14 @@ def _ints_first(key):
     return first, then
 
 
+def _strip_leading_ones(value, ndim):
+    """As torch, a value may carry extra leading dimensions of size 1 (x[0] = v[None])."""
+    extra = 0
+    while value.ndim - extra > ndim and value.shape[extra] == 1:
+        extra += 1
+    return value.reshape(value.shape[extra:]) if extra else value
+
+
 def setitem(x, key, value):
     """``x[key] = value`` (``Tensor.__setitem__``): through the view ``x[key]`` for a basic
     index (slices, integers, None, Ellipsis), by :class:`IndexPut` for one with arrays or a
@@ -343,7 +358,8 @@ def setitem(x, key, value):
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value).astype(x._data.dtype))
     if _is_basic(key):
-        getitem(x, key).copy_(value)
+        target = getitem(x, key)
+        target.copy_(_strip_leading_ones(value, target.ndim))
         return
     x._inplace("index_put_", lambda old: IndexPut.apply(old, key, _cast(value, old.dtype)), value)
 

@@ -244,13 +244,22 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: the boolean value of a tensor of shape {tuple(self.shape)} "
+                               f"(more than one value) is ambiguous; use .any() or .all().")
         return bool(self.data)
 
+    def _scalar(self, kind):
+        if self.data.size != 1:
+            raise ValueError(f"{kind}: only one element tensors can be converted to Python "
+                             f"scalars, but this one has shape {tuple(self.shape)}.")
+        return self.data.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar("int"))
 
     def __index__(self):
         return self.data.__index__()

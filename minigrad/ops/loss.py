@@ -217,6 +217,9 @@ def log_softmax(input, dim=None, dtype=None):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                           f"{label_smoothing}.")
     if weight is not None:
         raise NotImplementedError("cross_entropy: per-class weight is not supported by minigrad.")
     if isinstance(target, Tensor) and target.data.dtype.kind == "f":   # class probabilities

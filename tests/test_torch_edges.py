@@ -611,3 +611,12 @@ def test_max_dim_of_1d_routes_to_its_index_even_with_ties(values):
     x = mg.tensor(np.zeros_like(values), requires_grad=True)
     (x * 1).max(0).values.backward(mg.tensor(nan, dtype=mg.float64))
     assert np.isnan(x.grad.numpy()[0]) and not np.isnan(x.grad.numpy()[1:]).any()
+@pytest.mark.parametrize("fn", [
+    lambda L, F, x: (x ** 0) @ L.tensor([1.0, -1.0, 0.0], dtype=L.float64),
+    lambda L, F, x: x.abs(),
+    lambda L, F, x: L.sign(x) * x,
+    lambda L, F, x: (x @ L.tensor([[1.0], [2.0], [3.0]], dtype=L.float64)).abs(),
+], ids=["pow-0", "abs", "sign", "matmul-abs"])
+def test_abs_sign_and_power_0_with_nan_and_inf(fn):
+    check(fn, A(nan, -0.0, 2.0))
+    check(lambda L, F, x: fn(L, F, x).sqrt(), A(nan, 0.0, 2.0))

@@ -620,3 +620,24 @@ def test_max_dim_of_1d_routes_to_its_index_even_with_ties(values):
 def test_abs_sign_and_power_0_with_nan_and_inf(fn):
     check(fn, A(nan, -0.0, 2.0))
     check(lambda L, F, x: fn(L, F, x).sqrt(), A(nan, 0.0, 2.0))
+
+
+@pytest.mark.parametrize("lib", [mg, torch], ids=["minigrad", "torch"])
+def test_register_hook_on_one_output_of_a_multi_output_op(lib):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, b = x.split(2)
+    a.register_hook(lambda g: g * 100)
+    (a * b).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), [300.0, 400.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("lib", [mg, torch], ids=["minigrad", "torch"])
+def test_register_hook_with_create_graph_sees_a_differentiable_gradient(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    seen = []
+    y.register_hook(lambda g: seen.append(g.requires_grad))
+    g, = lib.autograd.grad((y * x).sum(), x, create_graph=True)
+    g.sum().backward()             # the second walk passes y's node again, without a graph
+    assert seen == [True, False]
+    np.testing.assert_allclose(_np(x.grad), [6.0, 12.0])

@@ -355,3 +355,17 @@ def test_right_implementation_written_differently_is_accepted(tid, impl):
     args = impl if isinstance(impl, tuple) else (impl,)
     result = evaluate(tid, *args)
     assert result.status == "pass", result.line
+
+
+@pytest.mark.parametrize("offset", [1, 987654321])
+@pytest.mark.parametrize("tid, impl", list(_right_cases()))
+def test_right_implementation_passes_the_graders_secret_cases(tid, impl, offset):
+    """The grader draws other cases (a secret seed offset): right answers still pass."""
+    from minigrad.course.exercises.core import SEED
+    args = impl if isinstance(impl, tuple) else (impl,)
+    SEED["offset"] = offset
+    try:
+        result = evaluate(tid, *args)
+    finally:
+        SEED["offset"] = 0
+    assert result.status == "pass", result.line

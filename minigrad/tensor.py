@@ -375,6 +375,8 @@ class Tensor:
         """Refuse, as torch, an in-place result the tensor cannot hold: of a higher dtype
         category (a float into an integer tensor), or written into an expanded tensor."""
         dt = self.data.dtype
+        if op == "sub":                     # the same refusal as out-of-place a - b on bools
+            _ops.elementwise._no_bool_subtraction(self, other)
         if dt.kind != "f":
             res = _ops.result_type(self, other)
             if op == "div" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):

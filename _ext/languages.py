@@ -59,4 +59,5 @@ def setup(app):
     app.connect("config-inited", _configure)
     app.connect("html-page-context", _context)
     app.add_css_file("language-switcher.css")
+    app.add_css_file("layout.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -48,6 +48,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye: n and m must be greater or equal to 0, got {n} and {m}.")
     return _new(np.eye(n, m), dtype, requires_grad)
 
 
@@ -75,6 +77,8 @@ def randint(low, high=None, size=None, dtype=None, device=None):
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError(f"arange: step must be nonzero (from {start} to {end}).")
     out = np.arange(start, end, step)
     if dtype is None and out.dtype.kind == "f":
         dtype = _Defaults.dtype

@@ -70,6 +70,11 @@ def _as_array(data, dtype=None):
     return data
 
 
+# numpy's ufuncs that are minigrad operations (Tensor.__array_ufunc__)
+_UFUNC_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div",
+              "divide": "div", "power": "pow", "matmul": "matmul", "equal": "eq",
+              "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
+              "greater_equal": "ge", "maximum": "maximum", "minimum": "minimum"}
 _ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_")   # keep the dtype's category
 
 
@@ -79,8 +84,33 @@ class Tensor:
     ``_view_fn`` (how to take the same view of another tensor: :class:`ops.shape.ViewFn`)."""
     __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
                  "_base", "_hooks", "_view_fn", "_view_version", "__weakref__")
-    __array_priority__ = 1000       # numpy defers `array * tensor` to Tensor.__rmul__
-    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy on tensors, as with torch's: ``array * tensor`` and the other arithmetic and
+        comparison ufuncs are minigrad's operations (recorded, so the graph is kept);
+        any other ufunc (``np.exp(t)``, ``np.abs(t).max()``) runs on the numbers and gives a
+        tensor, refused on a tensor that requires grad (its gradient would be lost)."""
+        op = _UFUNC_OPS.get(ufunc.__name__)
+        if method == "__call__" and op is not None and len(inputs) == 2 and not kwargs:
+            a, b = (Tensor(x) if isinstance(x, np.ndarray) else
+                    x.item() if isinstance(x, np.generic) else x for x in inputs)
+            return getattr(_ops, op)(a, b)
+        if "out" in kwargs:
+            return NotImplemented
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if x._requires_grad and autograd.is_grad_enabled():
+                    raise RuntimeError(
+                        f"numpy.{ufunc.__name__}: can't run numpy on a tensor that requires "
+                        f"grad (shape {tuple(x.shape)}): the graph would be lost. Use the "
+                        f"minigrad operation, or x.detach() to leave the graph on purpose.")
+                x = x._data
+            arrays.append(x)
+        out = getattr(ufunc, method)(*arrays, **kwargs)
+        wrap = lambda o: Tensor._make(o) if isinstance(o, (np.ndarray, np.generic)) else o
+        return tuple(wrap(o) for o in out) if isinstance(out, tuple) else wrap(out)
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
@@ -277,13 +307,22 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"bool: the boolean value of a tensor of shape {tuple(self.shape)} "
+                               f"(more than one value) is ambiguous; use .any() or .all().")
         return bool(self._data)
 
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise ValueError(f"{kind}: only one element tensors can be converted to Python "
+                             f"scalars, but this one has shape {tuple(self.shape)}.")
+        return self._data.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar("int"))
 
     def __index__(self):
         return self._data.__index__()
@@ -415,6 +454,8 @@ class Tensor:
         """Refuse, as torch, an in-place result the tensor cannot hold: of a higher dtype
         category (a float into an integer tensor), or written into an expanded tensor."""
         dt = self._data.dtype
+        if op == "sub_":                    # the same refusal as out-of-place a - b on bools
+            _ops.elementwise._no_bool_subtraction(self, other)
         if dt.kind != "f" and other is not None:
             res = _ops.result_type(self, other)
             if op == "div_" or _ops.elementwise._category(res) > _ops.elementwise._category(dt):

@@ -230,3 +230,128 @@ def test_search_finds_pages_of_its_own_language(browser, server, lang):
     assert len(hits) >= 5, f"{lang}: searching {SEARCH_WORD[lang]!r} found only {hits}"
     assert all(f"/{lang}/" in h for h in hits), f"{lang}: results outside its book: {hits}"
     page.close()
+
+
+# --------------------------------------------------------------------------- layout
+WIDTHS = {"phone": 390, "desktop": 1280}
+LAYOUT_JS = """(checkMath) => {
+    const out = [];
+    const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+        + (el.classList.length ? '.' + Array.from(el.classList).slice(0, 2).join('.') : '');
+    const shown = el => {
+        const s = getComputedStyle(el), r = el.getBoundingClientRect();
+        return s.visibility !== 'hidden' && s.display !== 'none' && r.width > 0 && r.height > 0;
+    };
+    // the nearest ancestor that clips its content (the column an element must fit in)
+    const clip = el => {
+        for (let p = el.parentElement; p; p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible') return p;
+        }
+        return null;
+    };
+    const scrolls = p => ['auto', 'scroll'].includes(getComputedStyle(p).overflowX);
+    const offCanvas = el => {            // a drawer the theme slides out of view (the sidebar)
+        for (let p = el; p; p = p.parentElement) {
+            const s = getComputedStyle(p);
+            if ((s.position === 'fixed' || p.tagName === 'DIALOG') && p !== document.body) {
+                const r = p.getBoundingClientRect();
+                if (r.right <= 0 || r.left >= innerWidth || s.visibility === 'hidden') return true;
+            }
+        }
+        return false;
+    };
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1)
+        out.push(`the page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window`);
+    for (const el of document.querySelectorAll('body *')) {
+        // a glyph of a formula may overhang its box by a pixel or two (italics, accents)
+        if (el.tagName === 'MJX-C' || !shown(el) || offCanvas(el)
+            || el.closest('mjx-assistive-mml, .visually-hidden, .sr-only')) continue;
+        const r = el.getBoundingClientRect(), c = clip(el);
+        if (c && scrolls(c)) continue;     // a code block, table or formula with its scrollbar
+        const box = c ? c.getBoundingClientRect() : {left: 0, right: root.clientWidth};
+        if (r.right > box.right + 1 || r.left < box.left - 1)
+            out.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)}px) sticks out of `
+                     + `${c ? name(c) : 'the window'} (${Math.round(box.left)}..${Math.round(box.right)}px)`);
+    }
+    // the header's items: side by side, none over another, no short label wrapping
+    const items = Array.from(document.querySelectorAll(
+        '.bd-header-article .header-article-item a, .bd-header-article .header-article-item button,'
+        + ' .bd-header-article .header-article-item label, .bd-header a, .bd-header button'))
+        .filter(el => shown(el) && !offCanvas(el));
+    for (let i = 0; i < items.length; i++) {
+        const a = items[i].getBoundingClientRect();
+        const st = getComputedStyle(items[i]);
+        const line = parseFloat(st.lineHeight) || 1.2 * parseFloat(st.fontSize);
+        if (items[i].matches('a.course-language')
+            && a.height - parseFloat(st.paddingTop) - parseFloat(st.paddingBottom) > 1.5 * line)
+            out.push(`the language link ${items[i].textContent.trim()} wraps onto two lines`);
+        for (let j = i + 1; j < items.length; j++) {
+            if (items[i].contains(items[j]) || items[j].contains(items[i])) continue;
+            const b = items[j].getBoundingClientRect();
+            const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (w > 1 && h > 1)
+                out.push(`${name(items[i])} "${items[i].textContent.trim()}" overlaps `
+                         + `${name(items[j])} "${items[j].textContent.trim()}"`);
+        }
+    }
+    if (checkMath) {                      // display math read without scrolling sideways
+        for (const m of document.querySelectorAll('mjx-container[display="true"]')) {
+            const box = m.parentElement.getBoundingClientRect(), r = m.getBoundingClientRect();
+            const wide = Math.max(m.scrollWidth - m.clientWidth,
+                                  ...Array.from(m.children).map(k => k.getBoundingClientRect().width - box.width));
+            if (wide > 1)
+                out.push(`display math ${Math.round(wide)}px wider than its column: `
+                         + (m.querySelector('mjx-assistive-mml math')?.getAttribute('alttext')
+                            || m.textContent).slice(0, 80));
+        }
+    }
+    return Array.from(new Set(out)).slice(0, 20);
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=str)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_fits_the_window(browser, server, page_name, width):
+    """At a phone's width (390 px) and a desktop's (1280 px), nothing is wider than the column
+    it sits in but code blocks, tables and formulas that scroll inside their own box, the
+    header's buttons and language links sit side by side on one line each, and at desktop width
+    every display formula fits the column: none needs scrolling sideways to be read."""
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 900})
+    page.goto(f"{server}/{page_name}.html", wait_until="networkidle")
+    if page.evaluate("document.querySelectorAll('.math, div.math, span.math').length") > 0:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=20000)
+        page.evaluate("MathJax.startup.promise")
+    found = page.evaluate(LAYOUT_JS, width == "desktop")
+    if found:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{page_name.replace('/', '__')}@{WIDTHS[width]}.png"))
+    page.close()
+    assert not found, f"{page_name} at {WIDTHS[width]} px:\n  " + "\n  ".join(found)
+
+
+BAD_LAYOUT = """<html><body style="margin:0">
+<div class="bd-header-article"><div class="header-article-item" style="display:flex; width:200px">
+  <a class="course-language" style="display:inline-block; width:20px" href="#">中文 中文</a>
+  <button style="margin-left:-10px; width:60px">search</button></div></div>
+<div style="width:300px; overflow:hidden"><p style="width:500px">a line too wide</p></div>
+<div style="width:300px; overflow-x:auto"><pre style="width:800px">code scrolls in its box</pre></div>
+<div style="width:300px"><mjx-container display="true" style="display:block; overflow-x:auto">
+  <span style="display:inline-block; width:700px">x</span></mjx-container></div>
+</body></html>"""
+
+
+def test_the_layout_check_finds_what_it_looks_for(browser):
+    page = browser.new_page(viewport={"width": 390, "height": 600})
+    page.set_content(BAD_LAYOUT)
+    found = "\n".join(page.evaluate(LAYOUT_JS, True))
+    assert "p (0..500px) sticks out of div" in found, found
+    assert "pre" not in found, found                     # it scrolls in its own box
+    assert "wraps onto two lines" in found and "overlaps" in found, found
+    assert "display math" in found and "wider than its column" in found, found
+    page.set_content("<html><body><p>fits</p><div style='overflow-x:auto'>"
+                     "<pre style='width:900px'>x</pre></div></body></html>")
+    assert page.evaluate(LAYOUT_JS, True) == []
+    page.close()

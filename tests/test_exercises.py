@@ -13,7 +13,7 @@ from minigrad.course import exercises
 from minigrad.course.exercises import TASKS, Misconception, check, evaluate, task
 from minigrad.course.exercises.core import Passed, assert_close_or_explain, tasks_of_chapter
 from minigrad.course.exercises.make import (goal_line, heading, make_exercise, pairs, render,
-                                            strip_solutions)
+                                            strip_solutions, task_header, with_header)
 from minigrad.course.lang import tr
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -23,6 +23,19 @@ HEADING = re.compile(r"^## (\S+) (\d\d\.\d+) — (.+)$", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- the framework
+@pytest.fixture(autouse=True)
+def fresh_progress():
+    """Every test starts as a learner who has seen no hint and failed no check."""
+    from minigrad.course.exercises.core import PROGRESS
+    saved = {k: dict(v) for k, v in PROGRESS.items()}
+    for v in PROGRESS.values():
+        v.clear()
+    yield PROGRESS
+    for k, v in saved.items():
+        PROGRESS[k].clear()
+        PROGRESS[k].update(v)
+
+
 @pytest.fixture
 def scratch_task():
     """A task '99.1' registered for one test, removed afterwards."""
@@ -103,6 +116,35 @@ def test_not_implemented_only_for_the_tasks_own_stub(scratch_task):
         assert evaluate("99.1", stub).status == "todo", lang
 
 
+def test_the_formula_comes_after_the_hints_or_after_two_failures(fresh_progress, capsys):
+    from minigrad.course.exercises import ch03
+    from minigrad.course.exercises.core import hint, hints_of
+    log_wrong = ch03.WRONG["03.2"][0][0]
+    first = evaluate("03.2", log_wrong).message
+    assert "x̄ = ȳ / x" not in first and first.endswith('hint("03.2") gives a hint')
+    second = evaluate("03.2", log_wrong).message
+    assert "x̄ = ȳ / x" not in second
+    assert "x̄ = ȳ / x" in evaluate("03.2", log_wrong).message      # the third attempt
+    fresh_progress["fails"].clear()
+    texts = hints_of("03.2")
+    assert len(texts) >= 2 and texts[-1] == TASKS["03.2"].goal
+    for k in range(len(texts) + 1):                    # after the last, the last again
+        hint("03.2")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Hint 1/{len(texts)} for task 03.2: {texts[0]}"
+    assert lines[-1] == lines[-2] == f"Hint {len(texts)}/{len(texts)} for task 03.2: {texts[-1]}"
+    assert "x̄ = ȳ / x" in evaluate("03.2", log_wrong).message
+
+
+def test_every_task_has_a_guide_goal_hints_prerequisites_and_importance():
+    from minigrad.course.exercises.guide import IMPORTANCE, REQUIRES, guide
+    assert set(IMPORTANCE) == set(TASKS) and set(IMPORTANCE.values()) <= {1, 2, 3}
+    for tid in TASKS:
+        g = guide(tid)
+        assert g.aim and g.aim != TASKS[tid].goal and 1 <= len(g.hints) <= 2, tid
+        assert all(r in TASKS and r < tid for r in REQUIRES.get(tid, ())), tid
+
+
 def test_recursion_error_is_explained(scratch_task):
     def deep(x):
         return deep(x)
@@ -177,6 +219,19 @@ def test_strip_solutions_keeps_indentation_and_checks_markers():
         strip_solutions("### BEGIN SOLUTION\n### END SOLUTION", None, None)
 
 
+def test_task_header_is_rebuilt_from_the_registry_and_keeps_the_text():
+    t = TASKS["04.1"]
+    old = ("## Task 04.1 — an old title\n**Goal:** an old goal  ·  **Difficulty:** ★☆☆\n\n"
+           "<details><summary>Hint 1</summary>\n\nold\n\n</details>\n\nThe task's own text.\n"
+           "**Bold** inside it stays.")
+    new = with_header(old, t)
+    assert new == task_header(t) + "\n\nThe task's own text.\n**Bold** inside it stays."
+    assert with_header(new, t) == new
+    assert new.count("<details>") == new.count("</details>") == 3
+    assert "Builds on" not in task_header(t) and "Builds on:** Task 01.2" in \
+        task_header(TASKS["01.3"])
+
+
 def test_make_exercise_clears_outputs_and_uses_the_task_heading():
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("## Task 05.2 — A title\n**Goal:** g"),
@@ -228,6 +283,8 @@ def test_solution_notebook_matches_registry_and_passes(sol):
             f"task {tid}: the heading is not the registered title in the table's words"
         assert goal_line(t, lang) in text, \
             f"task {tid}: the goal line does not match its @task registration"
+        assert task_header(t, lang) in text, \
+            f"task {tid}: the header is stale: python -m minigrad.course.exercises.make --headers"
         assert f"✓ {tr('Task {id}', lang, id=tid)}: {tr(t.title, lang)}" in printed
     assert str(ROOT) not in sol.read_text(encoding="utf-8")      # no absolute paths
 
@@ -263,10 +320,14 @@ def test_every_task_is_registered_by_its_chapter_module():
 
 
 @pytest.mark.parametrize("tid, impl, fragment", list(_wrong_cases()))
-def test_wrong_implementation_is_rejected_with_its_message(tid, impl, fragment):
+def test_wrong_implementation_is_rejected_with_its_message(tid, impl, fragment,
+                                                           fresh_progress):
+    """Each wrong answer fails with the message naming its mistake (as a learner who has
+    read every hint sees it: the rule included)."""
     assert impl is not None, (f"task {tid} has no wrong implementation in WRONG of "
                               f"ch{TASKS[tid].chapter}.py: every checker must be shown to fail")
     args = impl if isinstance(impl, tuple) else (impl,)
+    fresh_progress["hints"][tid] = 99
     result = evaluate(tid, *args)
     assert result.status == "fail", result.line
     assert fragment in result.message, f"expected {fragment!r} in: {result.line}"
@@ -293,4 +354,18 @@ def test_right_implementation_written_differently_is_accepted(tid, impl):
     with np.asarray first, Kahn's algorithm, …) pass."""
     args = impl if isinstance(impl, tuple) else (impl,)
     result = evaluate(tid, *args)
+    assert result.status == "pass", result.line
+
+
+@pytest.mark.parametrize("offset", [1, 987654321])
+@pytest.mark.parametrize("tid, impl", list(_right_cases()))
+def test_right_implementation_passes_the_graders_secret_cases(tid, impl, offset):
+    """The grader draws other cases (a secret seed offset): right answers still pass."""
+    from minigrad.course.exercises.core import SEED
+    args = impl if isinstance(impl, tuple) else (impl,)
+    SEED["offset"] = offset
+    try:
+        result = evaluate(tid, *args)
+    finally:
+        SEED["offset"] = 0
     assert result.status == "pass", result.line

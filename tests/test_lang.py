@@ -360,3 +360,23 @@ def test_untranslate_turns_the_label_separator_back_into_englishs(nodes, lang_):
     printed = lang.labelled("∂L/∂W", "max |Δ| = 2.2e-16 ✓", lang=lang_)
     assert printed != "∂L/∂W: max |Δ| = 2.2e-16 ✓"
     assert T.untranslate(printed, lang_) == "∂L/∂W: max |Δ| = 2.2e-16 ✓"
+
+
+def test_the_trace_table_lines_up_in_chinese(monkeypatch):
+    """The trace table's columns start at the same screen column on every line, in Chinese as
+    in English (its header words are two columns per character)."""
+    import minigrad as mg
+    from minigrad.trace import trace
+    W = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = mg.tensor([1.0, -1.0])
+    for code in ("en", "zh"):
+        monkeypatch.setitem(lang._current, "lang", code)
+        with trace({"W": W}) as t:
+            (x @ W).relu().sum().backward()
+        lines = t.table().split("\n\n")[0].splitlines()
+        head = lines[0]
+        # where the "grad in" column starts: after the step and node columns and two spaces
+        col = [lang.width(line[:line.index("(")]) for line in lines[1:] if "(" in line]
+        words = head.split()
+        start = lang.width(head[:head.index(words[2])])
+        assert col and set(col) == {start}, (code, lines)

@@ -611,3 +611,58 @@ def test_max_dim_of_1d_routes_to_its_index_even_with_ties(values):
     x = mg.tensor(np.zeros_like(values), requires_grad=True)
     (x * 1).max(0).values.backward(mg.tensor(nan, dtype=mg.float64))
     assert np.isnan(x.grad.numpy()[0]) and not np.isnan(x.grad.numpy()[1:]).any()
+@pytest.mark.parametrize("fn", [
+    lambda L, F, x: (x ** 0) @ L.tensor([1.0, -1.0, 0.0], dtype=L.float64),
+    lambda L, F, x: x.abs(),
+    lambda L, F, x: L.sign(x) * x,
+    lambda L, F, x: (x @ L.tensor([[1.0], [2.0], [3.0]], dtype=L.float64)).abs(),
+], ids=["pow-0", "abs", "sign", "matmul-abs"])
+def test_abs_sign_and_power_0_with_nan_and_inf(fn):
+    check(fn, A(nan, -0.0, 2.0))
+    check(lambda L, F, x: fn(L, F, x).sqrt(), A(nan, 0.0, 2.0))
+
+
+@pytest.mark.parametrize("lib", [mg, torch], ids=["minigrad", "torch"])
+def test_register_hook_on_one_output_of_a_multi_output_op(lib):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, b = x.split(2)
+    a.register_hook(lambda g: g * 100)
+    (a * b).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), [300.0, 400.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("lib", [mg, torch], ids=["minigrad", "torch"])
+def test_register_hook_with_create_graph_sees_a_differentiable_gradient(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    seen = []
+    y.register_hook(lambda g: seen.append(g.requires_grad))
+    g, = lib.autograd.grad((y * x).sum(), x, create_graph=True)
+    g.sum().backward()             # the second walk passes y's node again, without a graph
+    assert seen == [True, False]
+    np.testing.assert_allclose(_np(x.grad), [6.0, 12.0])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("target", [[-100, -100], [1, -100]], ids=["all-ignored", "one-ignored"])
+@pytest.mark.parametrize("nll", [False, True], ids=["cross_entropy", "nll_loss"])
+def test_ignored_rows_get_zero_gradient_even_from_a_nan_upstream(reduction, target, nll):
+    """sqrt of a NaN (or infinite) loss sends NaN back; the ignored rows still get 0."""
+    loss = (lambda L, F, x: F.nll_loss(x, L.tensor(target), reduction=reduction)) if nll else \
+        (lambda L, F, x: F.cross_entropy(x, L.tensor(target), reduction=reduction))
+    check(lambda L, F, x: (loss(L, F, x) * L.tensor(nan, dtype=L.float64)).sqrt(),
+          np.array([[0.4, -inf], [-inf, -0.4]]))
+    check(lambda L, F, x: F.relu(loss(L, F, x) - 1.0).sqrt(), np.array([[0.4, -inf], [1.0, 2.0]]))
+
+
+def test_relu_keeps_negative_zero_and_nan():
+    check(lambda L, F, x: 1.0 / F.relu(x), A(-0.0, 0.0, nan, -1.0, 2.0))
+
+
+def test_an_ignored_row_with_nan_logits_keeps_torch_s_nan():
+    """torch's cross_entropy is log_softmax then nll_loss: an ignored row gets 0 − S · 0,
+    which is NaN where the row's own logits are NaN, whatever the upstream gradient."""
+    x = np.array([[nan, 1.0, 2.0], [0.5, -1.0, 2.0], [1.0, inf, 0.0]])
+    for reduction in ("mean", "sum", "none"):
+        check(lambda L, F, x: F.cross_entropy(x, L.tensor([-100, 2, -100]), reduction=reduction),
+              x)

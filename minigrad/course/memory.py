@@ -55,7 +55,7 @@ def saved_arrays(node):
             continue
         t = entry[0]
         # a node that saved its own output stores (data, version counter, output_nr)
-        data = t[0] if type(t) is tuple else t.data
+        data = t[0] if type(t) is tuple else t._data
         out.append(np.asarray(data))
     return out
 
@@ -93,7 +93,7 @@ def total_saved_bytes(tensor, exclude=()):
 
     ``exclude``: tensors whose buffers are not to be counted, typically the parameters
     (``model.parameters()``), which live on whether or not a graph saved them."""
-    ids = {id(_buffer(np.asarray(t.data))) for t in exclude}
+    ids = {id(_buffer(np.asarray(t._data))) for t in exclude}
     arrays = [a for node in graph_nodes(tensor) for a in saved_arrays(node)]
     return _distinct_bytes(arrays, ids)
 

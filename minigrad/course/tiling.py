@@ -149,7 +149,7 @@ class TiledMatMul(Function):
     def forward(ctx, a, b, tile):
         ctx.save_for_backward(a, b)
         ctx.tile = tile
-        return tiled_matmul(a.data, b.data, tile)
+        return tiled_matmul(a._data, b._data, tile)
 
     @staticmethod
     def backward(ctx, grad):

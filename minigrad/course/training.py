@@ -30,7 +30,7 @@ two models), ``leaf_nodes`` (the ``AccumulateGrad`` nodes a loss reaches) and ``
 import numpy as np
 
 from .compare import CheckFailed, to_numpy, verdict
-from .lang import tr
+from .lang import pad, tr, width
 
 __all__ = ["digits_data", "shifted_copy_task", "make_mlp", "minibatches", "train", "accuracy",
            "flat_parameters", "compare_parameters", "leaf_nodes", "adamw_step"]
@@ -178,11 +178,11 @@ def compare_parameters(model_a, model_b, grad=False, tol=1e-12):
             raise CheckFailed(f"compare_parameters: {name} has shape {x.shape} vs {y.shape}")
         rows.append((name, str(x.shape), float(np.max(np.abs(x - y))) if x.size else 0.0))
     head_name, head_shape = tr("parameter"), tr("shape")
-    wn = max(len(head_name), *(len(r[0]) for r in rows))
-    ws = max(len(head_shape), *(len(r[1]) for r in rows))
-    print(f"{head_name:<{wn}}  {head_shape:<{ws}}  " + tr("max |Δ| of {what}", what=what))
+    wn = max(width(head_name), *(width(r[0]) for r in rows))
+    ws = max(width(head_shape), *(width(r[1]) for r in rows))
+    print(f"{pad(head_name, wn)}  {pad(head_shape, ws)}  " + tr("max |Δ| of {what}", what=what))
     for name, shape, diff in rows:
-        print(f"{name:<{wn}}  {shape:<{ws}}  {verdict(diff, tol)}")
+        print(f"{pad(name, wn)}  {pad(shape, ws)}  {verdict(diff, tol)}")
     worst = max(r[2] for r in rows)
     print(tr("{n} parameters, largest max |Δ| = {worst}", n=len(rows), worst=verdict(worst, tol)))
     if worst > tol:

@@ -20,7 +20,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.maximum(x._data, 0))
+        y = Tensor._make(np.where(x._data < 0, 0, x._data))    # keeps −0 and NaN, as torch
         ctx.save_for_backward(y)
         return y
 

@@ -69,7 +69,12 @@ class Expand(Function):
 
 def expand(x, *shape):
     shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-    shape = tuple(x.shape[i - len(shape) + x.ndim] if n == -1 else n for i, n in enumerate(shape))
+    lead = len(shape) - x.ndim
+    if any(n < 0 and (i < lead or n != -1) for i, n in enumerate(shape)):
+        raise RuntimeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}: -1 "
+                           f"(keep the size) is allowed only for an existing dimension, and no "
+                           f"size may be negative.")
+    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     if shape == x.shape:
         return x
     return Expand.apply(x, shape)

@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
-from .elementwise import float_only, select
+from .elementwise import float_only, select, where
 
 
 def _stable_log_softmax(d, axis):
@@ -122,13 +122,16 @@ class CrossEntropy(Function):
     [−0.3, 0.2, 0.1]. ('mean' divides by the number of non-ignored targets.)
     With class-index targets the terms where yᵢ = 0 are left out, not multiplied by 0, so a
     −∞ logit that is not the target gives a finite loss (as torch; with probability targets
-    torch multiplies, 0 · (−∞) = NaN, and so does minigrad).
+    torch multiplies, 0 · (−∞) = NaN, and so does minigrad). The row of an ignored target
+    gets S · 0 — 0, or NaN where its own logits make S NaN — never multiplied by L̄, so a
+    NaN L̄ leaves it at 0 (as torch).
     Saves x; S is recomputed in backward."""
 
     @staticmethod
     def forward(ctx, x, y, cdim, reduction, count, indices):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
+        ctx.indices = indices
         with np.errstate(invalid="ignore"):      # 0 · (−∞): dropped below, or NaN as torch
             terms = y * _stable_log_softmax(x._data, cdim)
         if indices:
@@ -144,9 +147,11 @@ class CrossEntropy(Function):
         if not np.all(rows == 1):
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
-        if not np.all(rows != 0):    # as torch: an ignored row's L̄ is 0 (selected), even ∞
-            g = select(np.broadcast_to(rows != 0, x.shape), g)
-        return (p - Tensor._make(ctx.y)) * g, None, None, None, None, None
+        d = p - Tensor._make(ctx.y)                # p·0 − 0 on an ignored row
+        gx = d * g
+        if ctx.indices and not np.all(rows):      # an ignored row is never multiplied by L̄
+            gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)
+        return gx, None, None, None, None, None
 
 
 class NllLoss(Function):
@@ -219,6 +224,9 @@ def log_softmax(input, dim=None, dtype=None):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                           f"{label_smoothing}.")
     if weight is not None:
         raise NotImplementedError("cross_entropy: per-class weight is not supported by minigrad.")
     if isinstance(target, Tensor) and target._data.dtype.kind == "f":   # class probabilities

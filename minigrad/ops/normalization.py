@@ -13,6 +13,10 @@ from .elementwise import float_only
 
 def _norm_dims(x, normalized_shape, op):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape:
+        raise RuntimeError(f"{op}: expected normalized_shape to be at least 1-dimensional (the "
+                           f"sizes of the last dimensions to normalize), got (); input of shape "
+                           f"{tuple(x.shape)}.")
     if tuple(x.shape[x.ndim - len(shape):]) != shape or len(shape) > x.ndim:
         raise RuntimeError(
             f"{op}: normalized_shape {shape} must be the last dimensions of the input, whose "

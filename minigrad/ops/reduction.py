@@ -30,7 +30,10 @@ def _dims(dim, ndim, op):
             raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} "
                              f"dimension(s) (valid: {-n} to {n - 1}).")
         out.append(d % n)
-    return tuple(sorted(set(out))) if ndim else ()
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {dim} names a dimension twice (a tensor with {ndim} "
+                           f"dimension(s)); a dim may not appear multiple times in the list.")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _kept_shape(shape, dims):
@@ -197,11 +200,19 @@ def _correction(unbiased, correction):
     return (0 if unbiased is False else 1) if correction is None else correction
 
 
+def _float_spread(x, op):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: std and var only support floating-point tensors, got dtype "
+                           f"{x._data.dtype} (shape {tuple(x.shape)}); use .float() first.")
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    _float_spread(x, "var")
     return Var.apply(x, _dims(dim, x.ndim, "var"), _correction(unbiased, correction), keepdim)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    _float_spread(x, "std")
     return Std.apply(x, _dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
 
 

@@ -231,6 +231,10 @@ def reshape(x, *shape):
     shape = _shape_args(shape)
     if shape == x.shape:
         return x
+    if shape and min(shape) < -1:
+        raise RuntimeError(f"reshape: invalid size {min(shape)} in shape {shape} (tensor of "
+                           f"shape {tuple(x.shape)}): sizes are 0 or more, or -1 for the one "
+                           f"dimension to infer.")
     return Reshape.apply(x, shape)
 
 
@@ -295,8 +299,12 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {_dim(d, x.ndim, "squeeze")
-                for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        given = [_dim(d, x.ndim, "squeeze")
+                 for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        dims = set(given)
+        if len(dims) != len(given):
+            raise RuntimeError(f"squeeze: dims {tuple(dim)} name a dimension twice (tensor of "
+                               f"shape {tuple(x.shape)}); each dim may appear once.")
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return x.reshape(shape)
 
@@ -407,7 +415,14 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(d) for t in tensors], d)
 
 
+def _at_least_1d(x, op):
+    if x.ndim == 0:
+        raise RuntimeError(f"{op}: expects at least a 1-dimensional tensor, got a 0-d one; "
+                           f"there is no dimension to cut.")
+
+
 def split(x, split_size_or_sections, dim=0):
+    _at_least_1d(x, "split")
     d = _dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -430,6 +445,7 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    _at_least_1d(x, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk: the number of chunks must be positive, got {chunks} "
                            f"(tensor of shape {tuple(x.shape)}).")
@@ -440,5 +456,8 @@ def chunk(x, chunks, dim=0):
 
 
 def unbind(x, dim=0):
+    if x.ndim == 0:
+        raise IndexError(f"unbind: dimension {dim} was given but the tensor is 0-d (it has no "
+                         f"dimensions to take apart).")
     d = _dim(dim, x.ndim, "unbind")
     return tuple(p.squeeze(d) for p in split(x, 1, d))

@@ -69,6 +69,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         input = Tensor(input)
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported by minigrad.")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), "
+                           f"got shape {tuple(weight.shape)}.")
     n = weight.shape[0]
     if padding_idx is not None:
         if not -n <= padding_idx < n:

@@ -2,6 +2,7 @@
 
     from minigrad.course.exercises import check
     check("01.2", Value)          # prints  ✓ Task 01.2: ...  or what is wrong
+    hint("01.2")                  # the next hint: a direction first, the formula last
 
 Every chapter module ``chNN.py`` present in this package is imported, so that all its tasks
 are registered in :data:`TASKS`. The framework is in ``core.py``; the generator of the
@@ -10,7 +11,8 @@ exercise notebooks in ``make.py``; the command-line grader in ``grade.py``.
 import importlib
 import pathlib
 
-from .core import TASKS, Misconception, Result, check, evaluate, task, tasks_of_chapter  # noqa: F401
+from .core import (TASKS, Misconception, Result, check, evaluate, hint,  # noqa: F401
+                   task, tasks_of_chapter)
 
 CHAPTER_MODULES = {}
 """The imported chapter modules, by two-digit chapter number ("01": ch01, ...)."""

@@ -453,3 +453,30 @@ WRONG = {
              (_tanh_fn(_tanh_sign), "wrong sign"),
              (_tanh_fn(_tanh_none), "forget to return")],
 }
+
+
+def _topo_kahn(root):
+    """Kahn's algorithm: count each node's users, emit a node once all its users are out,
+    and reverse (a correct order written differently from the solution's)."""
+    users, stack, seen = {}, [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        for p in node._parents:
+            users[id(p)] = users.get(id(p), 0) + 1
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    ready, order = [root], []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node._parents:
+            users[id(p)] -= 1
+            if users[id(p)] == 0:
+                ready.append(p)
+    return order[::-1]
+
+
+RIGHT = {"01.2": [_topo_kahn]}
+"""Correct answers written differently from the solution notebook's: each must pass."""
+

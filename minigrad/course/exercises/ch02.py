@@ -3,7 +3,8 @@ division, and splitting attention heads, each checked against torch.autograd."""
 import numpy as np
 
 from ..lang import tr
-from .core import Misconception, assert_close_or_explain, check_function_vjp, seeded, task
+from .core import (Misconception, assert_close_or_explain, check_function_vjp, reveal, seeded,
+                   task)
 
 
 def _mg():
@@ -116,10 +117,12 @@ def _(SplitHeads):
             if g is not None and hasattr(g, "shape") and tuple(g.shape) == args[0].shape:
                 got = np.asarray(g.detach().numpy() if hasattr(g, "detach") else g)
                 if np.allclose(got, up.reshape(args[0].shape)):
+                    how = reveal(tr("transpose(1, 2) first (undo the split's transpose), "
+                                    "then reshape"))
                     raise Misconception(tr(
                         "you reshaped ȳ straight back to (B, T, d): every shape fits but the "
-                        "values land in the wrong places — missing transpose? transpose(1, 2) "
-                        "first (undo the split's transpose), then reshape"))
+                        "values land in the wrong places — missing transpose?") +
+                        (f" {how}" if how else ""))
         check_function_vjp(SplitHeads, split,
                            lambda rng, s=(B, T, d), h=h: [rng.standard_normal(s), h],
                            names=["x", None], cases=1, diagnose=diagnose,

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from ..lang import tr
+from ..lang import ntr, tr
 from .core import Misconception, as_numpy, seeded, seeded_torch, task
 
 __all__ = ["WRONG"]
@@ -201,8 +201,9 @@ def _(train):
         got = _flat(model)
         if np.allclose(got, outcomes["right"], rtol=1e-10, atol=1e-12):
             if losses is None or len(list(losses)) != steps:
-                raise Misconception(tr("train must return the list of the {steps} losses, "
-                                       "one per step (loss.item())", steps=steps))
+                raise Misconception(ntr("train must return a list holding the {n} loss (loss.item())",
+                                        "train must return the list of the {n} losses, one per "
+                                        "step (loss.item())", n=steps))
             if any(hasattr(v, "detach") or not isinstance(v, (int, float, np.floating))
                    for v in losses):
                 raise Misconception(tr("train returned the losses as {type}: return numbers, "
@@ -230,10 +231,13 @@ def _(train):
                                    "ADDS into .grad, so step k used the sum of the gradients of "
                                    "steps 1…k — call optimizer.zero_grad() once per step, "
                                    "before loss.backward()", lib=lib.__name__))
-        raise Misconception(tr("({lib}) after {steps} steps the parameters differ from those "
-                               "of the loop forward → loss → zero_grad → backward → step "
-                               "(max |Δ| = {diff:.3g})", lib=lib.__name__, steps=steps,
-                               diff=np.abs(got - outcomes["right"]).max()))
+        raise Misconception(ntr("({lib}) after {n} step the parameters differ from those of "
+                                "the loop forward → loss → zero_grad → backward → step "
+                                "(max |Δ| = {diff:.3g})",
+                                "({lib}) after {n} steps the parameters differ from those of "
+                                "the loop forward → loss → zero_grad → backward → step "
+                                "(max |Δ| = {diff:.3g})", n=steps, lib=lib.__name__,
+                                diff=np.abs(got - outcomes["right"]).max()))
 
 
 # --------------------------------------------------------------------------- 04.4 accumulation
@@ -415,3 +419,33 @@ def _wrong():
 
 
 WRONG = _wrong()
+
+
+def _leaves_breadth_first(loss):
+    """A queue instead of a stack, ids instead of nodes in the seen set."""
+    import collections
+    found, seen, queue = [], set(), collections.deque([loss.grad_fn])
+    while queue:
+        fn = queue.popleft()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if type(fn).__name__ == "AccumulateGrad":
+            found.append(fn.variable)
+        queue.extend(f for f, _ in fn.next_functions)
+    return found
+
+
+def _train_float_losses(model, optimizer, loss_fn, X, y, steps):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+RIGHT = {"04.1": [_leaves_breadth_first], "04.3": [_train_float_losses]}
+"""Correct answers written differently from the solution notebook's: each must pass."""

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..lang import tr
 from .ch05 import _close, check_function
-from .core import Misconception, as_numpy, assert_close_or_explain, by_hand, seeded, task
+from .core import (Misconception, as_numpy, assert_close_or_explain, by_hand, reveal, seeded,
+                   task)
 
 __all__ = ["WRONG", "NOTES"]
 
@@ -163,10 +164,11 @@ def _split_case(rng):
 def _split_explain(i, got, case, ref, up):
     x, h = case
     if i == 0 and _close(got, up.reshape(x.shape)) and not _close(got, ref):
+        how = reveal(tr("transpose(0, 1) back to (n, h, d) FIRST, then reshape to (n, "
+                        "d_model); head i's gradient must land in columns i·d … (i+1)·d − 1"))
         raise Misconception(tr("your gradient for x reshapes the heads' gradient straight "
-                               "back: the backward of split is a merge — transpose(0, 1) back "
-                               "to (n, h, d) FIRST, then reshape to (n, d_model); head i's "
-                               "gradient must land in columns i·d … (i+1)·d − 1"))
+                               "back: the backward of split is a merge") +
+                            (f" — {how}" if how else ""))
 
 
 @task("06.4", title="split into heads: the backward is a merge",

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..lang import tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, explain_vjp_count,
-                   gradcheck_or_explain, seeded, task)
+                   gradcheck_or_explain, reveal, seeded, task)
 
 
 __all__ = ["WRONG"]
@@ -307,11 +307,12 @@ def _tiled_function(TiledMatMul):
             lambda g: mg.autograd.grad(y, (am, bm), g, create_graph=True), (am, bm), a, b, up)
         _explain_untiled(log, tile, "TiledMatMul.backward")
         if not (ga.requires_grad and gb.requires_grad):
+            how = reveal(tr("Write them with minigrad operations — TiledMatMul.apply(grad, "
+                            "b.mT, ctx.tile) — so the backward is tiled too and can be "
+                            "differentiated again"))
             raise Misconception(tr(
                 "with create_graph=True your Ā and B̄ carry no graph: backward computed them "
-                "outside minigrad (numpy, or .data). Write them with minigrad operations — "
-                "TiledMatMul.apply(grad, b.mT, ctx.tile) — so the backward is tiled too and "
-                "can be differentiated again"))
+                "outside minigrad (numpy, or .data).") + (f" {how}" if how else ""))
         # second derivatives: d/d(A, B) of Σ Ā⊙W_A + Σ B̄⊙W_B, against torch
         s = (ga * mg.tensor(w_a)).sum() + (gb * mg.tensor(w_b)).sum()
         st = (ga_t * torch.tensor(w_a)).sum() + (gb_t * torch.tensor(w_b)).sum()

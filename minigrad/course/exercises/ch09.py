@@ -281,7 +281,7 @@ def _adamw_class(AdamW):
                                     pt, kind=None, rtol=1e-9, atol=1e-12,
                                     formula=tr("every parameter gets its own m, v and step "
                                                "count t"))
-        assert_close_or_explain(tr("a second parameter of shape {shape} after step {step}",
+        assert_close_or_explain(tr("second parameter of shape {shape} after step {step}",
                                    shape=tuple(twin.shape), step=k + 1), twin, twin_t,
                                 kind=None, rtol=1e-9, atol=1e-12,
                                 formula=tr("every parameter gets its own m, v and step count "

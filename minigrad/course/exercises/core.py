@@ -70,7 +70,8 @@ from ..lang import LANGUAGES, MissingTranslation, tr
 __all__ = ["Task", "TASKS", "task", "Misconception", "check", "evaluate", "Result",
            "assert_close_or_explain", "as_numpy", "explain_vjp_count", "function_vjp",
            "check_function_vjp", "gradcheck_or_explain", "torch_vjp", "tasks_of_chapter",
-           "by_hand", "stub_task", "learner_code", "seeded", "seeded_torch", "SEED"]
+           "by_hand", "stub_task", "learner_code", "seeded", "seeded_torch", "SEED", "hint",
+           "hints_of", "reveal", "PROGRESS"]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -177,11 +178,23 @@ def evaluate(task_id, *learner_objects):
         known = ", ".join(sorted(TASKS)) or "none"
         raise KeyError(f"check: there is no task {task_id!r} (known tasks: {known}).")
     t = TASKS[task_id]
+    result = _run(t, learner_objects)
+    if result.status == "fail":
+        PROGRESS["fails"][task_id] = PROGRESS["fails"].get(task_id, 0) + 1
+    return result
+
+
+def _run(t, learner_objects):
+    task_id = t.id
+    _ACTIVE.update(task=task_id, withheld=False)
     try:
         with np.errstate(all="ignore"):
             t.checker(*learner_objects)
     except Misconception as e:
-        return Result(task_id, "fail", str(e))
+        message = str(e)
+        if _ACTIVE["withheld"]:
+            message += tr(" — hint(\"{id}\") gives a hint", id=task_id)
+        return Result(task_id, "fail", message)
     except MissingTranslation:                # the course's table lacks a text: not the learner's
         raise
     except RecursionError:
@@ -190,7 +203,53 @@ def evaluate(task_id, *learner_objects):
                                           "recursion"))
     except Exception as e:
         return _explain_exception(task_id, e, learner_objects)
+    finally:
+        _ACTIVE["task"] = None
     return Result(task_id, "pass", tr(t.title))
+
+
+# --------------------------------------------------------------------------- hints
+PROGRESS = {"hints": {}, "fails": {}}
+"""Per task: how many hints ``hint`` has shown, how many checks failed (this session)."""
+_ACTIVE = {"task": None, "withheld": False}
+
+
+def hints_of(task_id, lang=None):
+    """The hints of a task in ``lang``, first a direction, the last one its formula."""
+    from .guide import guide
+    try:
+        first = guide(task_id, lang).hints
+    except KeyError:                          # a task without a guide (a test's scratch task)
+        first = ()
+    return first + (tr(TASKS[task_id].goal, lang),)
+
+
+def hint(task_id):
+    """Print the next hint of ``task_id`` (the first call a direction, the last the formula;
+    after the last, it is shown again). From the last hint on — or after two failed checks —
+    a failed check's message also states the rule."""
+    if task_id not in TASKS:
+        raise KeyError(f"hint: there is no task {task_id!r} (known tasks: "
+                       f"{', '.join(sorted(TASKS))}).")
+    texts = hints_of(task_id)
+    k = min(PROGRESS["hints"].get(task_id, 0), len(texts) - 1)
+    PROGRESS["hints"][task_id] = k + 1
+    print(tr("Hint {k}/{n} for task {id}: {hint}", k=k + 1, n=len(texts), id=task_id,
+             hint=texts[k]))
+
+
+def reveal(formula):
+    """``formula`` when a check may state it: outside a check, after the task's last hint was
+    shown, or after two failed checks of the task; else None (and the message will say that
+    a hint is there)."""
+    tid = _ACTIVE["task"]
+    if formula is None or tid is None:
+        return formula
+    if PROGRESS["hints"].get(tid, 0) >= len(hints_of(tid)) or \
+            PROGRESS["fails"].get(tid, 0) >= 2:
+        return formula
+    _ACTIVE["withheld"] = True
+    return None
 
 
 def stub_task(error):
@@ -509,6 +568,7 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
     and transposes are given for gradients only (``kind="gradient"``).
     """
     what = _what(kind, name)
+    formula = reveal(formula)
     rule = f" — {formula}" if formula else ""
     if got is None:
         raise Misconception(tr("{what} is None — did you forget to return?", what=what))

@@ -3,6 +3,7 @@
     python -m minigrad.course.exercises.make            # write exercises/<lang>/*.ipynb
     python -m minigrad.course.exercises.make --check    # exit 1 if any is out of date
     python -m minigrad.course.exercises.make 01 02      # only these chapters
+    python -m minigrad.course.exercises.make --headers  # task headers from the registry first
 
 For every ``solutions/<lang>/NN_slug.ipynb``, ``exercises/<lang>/NN_slug.ipynb`` is the same
 notebook with
@@ -36,9 +37,60 @@ def heading(task, lang="en"):
 
 
 def goal_line(task, lang="en"):
-    """The line under a task's heading: its goal, difficulty and time, in ``lang``."""
+    """The line under a task's heading: its aim (what to compute and why), difficulty and
+    time, in ``lang``."""
+    from .guide import guide
     return tr("**Goal:** {goal}  ·  **Difficulty:** {stars}  ·  **Time:** ~{minutes} min",
-              lang, goal=tr(task.goal, lang), stars=task.stars, minutes=task.minutes)
+              lang, goal=guide(task.id, lang).aim, stars=task.stars, minutes=task.minutes)
+
+
+def context_line(task, lang="en"):
+    """The tasks a task builds on and its importance (● per point, of 3), in ``lang``."""
+    from .guide import IMPORTANCE, REQUIRES
+    n = IMPORTANCE[task.id]
+    rating = "●" * n + "○" * (3 - n)
+    needs = REQUIRES.get(task.id, ())
+    if not needs:
+        return tr("**Importance:** {rating}", lang, rating=rating)
+    return tr("**Builds on:** {tasks}  ·  **Importance:** {rating}", lang, rating=rating,
+              tasks=", ".join(tr("Task {id}", lang, id=t) for t in needs))
+
+
+def hint_blocks(task, lang="en"):
+    """The task's hints, each folded (``<details>``): the book shows them closed, a click
+    opens one; in a notebook ``hint("NN.k")`` prints them one at a time."""
+    from .core import hints_of
+    texts = hints_of(task.id, lang)
+    blocks = []
+    for k, text in enumerate(texts, 1):
+        summary = tr("Hint {k} of {n}: the rule", lang, k=k, n=len(texts)) \
+            if k == len(texts) else tr("Hint {k} of {n}", lang, k=k, n=len(texts))
+        blocks.append(f"<details><summary>{summary}</summary>\n\n{text}\n\n</details>")
+    return "\n".join(blocks)
+
+
+def task_header(task, lang="en"):
+    """The top of a task's markdown cell: heading, goal line, context line, folded hints."""
+    return "\n\n".join([heading(task, lang), goal_line(task, lang), context_line(task, lang),
+                        hint_blocks(task, lang)])
+
+
+def with_header(source, task, lang="en"):
+    """``source`` (a task's markdown cell) with its header made anew from the registry:
+    everything before the first paragraph of the task's own text is replaced."""
+    lines = source.split("\n")
+    i, folded = 1, False
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("<details>"):
+            folded = True
+        if folded or not line or line.startswith("**"):
+            folded = folded and "</details>" not in line
+            i += 1
+            continue
+        break
+    rest = "\n".join(lines[i:]).strip("\n")
+    return task_header(task, lang) + ("\n\n" + rest if rest else "")
 
 
 def strip_solutions(source, task_id, title, where="cell", lang="en"):
@@ -98,10 +150,31 @@ def render(sol_path):
     return nbformat.writes(nb) + "\n"
 
 
+def refresh_headers(sol_path):
+    """Rewrite the header of every task cell of a solution notebook from the registry (the
+    words from the notebook's language's table); True when the notebook changed."""
+    from . import TASKS
+    lang = sol_path.parent.name
+    nb = nbformat.read(sol_path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        m = HEADING.match(cell.source) if cell.cell_type == "markdown" else None
+        if m and m.group(1) in TASKS:
+            new = with_header(cell.source, TASKS[m.group(1)], lang)
+            changed |= new != cell.source
+            cell.source = new
+    if changed:
+        nbformat.write(nb, sol_path)
+    return changed
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if an exercise notebook differs")
+    parser.add_argument("--headers", action="store_true",
+                        help="first rewrite each task's header (heading, goal, hints) in the "
+                             "solution notebooks from the registry")
     parser.add_argument("--root", default=".", help="the repository root (default: .)")
     parser.add_argument("chapters", nargs="*",
                         help="only these chapters (two-digit numbers, e.g. 01 02); default: all")
@@ -111,6 +184,8 @@ def main(argv=None):
     for sol, ex in pairs(args.root):
         if wanted and sol.name[:2] not in wanted:
             continue
+        if args.headers and not args.check and refresh_headers(sol):
+            print(f"wrote {sol}")
         text = render(sol)
         current = ex.read_text(encoding="utf-8") if ex.exists() else None
         if current == text:

@@ -48,7 +48,7 @@ def _numpy(g):
         return None
     if hasattr(g, "detach"):
         return g.detach().cpu().numpy().copy()
-    return g.data.copy()
+    return g._data.copy()
 
 
 def _is_torch(t):

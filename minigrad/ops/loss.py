@@ -132,10 +132,11 @@ class CrossEntropy(Function):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
         ctx.indices = indices
-        with np.errstate(invalid="ignore"):      # 0 · (−∞): dropped below, or NaN as torch
-            terms = y * _stable_log_softmax(x.data, cdim)
-        if indices:
-            terms = np.where(y != 0, terms, 0)
+        z = _stable_log_softmax(x.data, cdim)
+        if indices:                               # yᵢ = 0 left out: no 0 · (−∞)
+            terms = np.multiply(y, z, out=np.zeros_like(z), where=y != 0)
+        else:                                     # as torch: 0 · (−∞) = NaN
+            terms = y * z
         per_item = -terms.sum(axis=cdim)
         return _reduce(per_item, count, reduction, "cross_entropy")
 

@@ -145,12 +145,13 @@ class CrossEntropy(Function):
         x, = ctx.saved_tensors
         p = x.softmax(ctx.cdim)
         rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)      # Σᵢ yᵢ: 1, or 0 for ignored rows
-        if not np.all(rows == 1):
+        not_all_one = (rows != 1).any()              # the common case: every row counts once
+        if not_all_one:
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
         d = p - Tensor._make(ctx.y)                # p·0 − 0 on an ignored row
         gx = d * g
-        if ctx.indices and not np.all(rows):      # an ignored row is never multiplied by L̄
+        if ctx.indices and not_all_one and not rows.all():   # an ignored row: never times L̄
             gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)
         return gx, None, None, None, None, None
 

@@ -7,7 +7,10 @@ console error, and carry a language switcher whose links open the same page in e
 language. Every figure's text is drawn with glyphs of a real font (no missing-glyph boxes), and
 in the Chinese book, every figure text that holds Chinese characters is drawn with a CJK font
 (figures are SVG: each text is a comment followed by the glyphs it was drawn with, named after
-their font). A full-page screenshot of each page is written to ``_build/screenshots/``.
+their font). Every page also fits the window at a phone's width (390 px) and a desktop's (1280
+px): nothing sticks out of its column but code blocks, tables and formulas that scroll in their
+own box, the header's items sit side by side, and at desktop width no display formula needs
+scrolling sideways. A full-page screenshot of each page is written to ``_build/screenshots/``.
 
 ``make test`` builds the book first. Chromium comes from Debian's ``chromium`` package
 (``make browser`` installs it when it is missing).

@@ -380,3 +380,30 @@ def test_the_trace_table_lines_up_in_chinese(monkeypatch):
         words = head.split()
         start = lang.width(head[:head.index(words[2])])
         assert col and set(col) == {start}, (code, lines)
+
+
+def test_the_operator_table_is_in_the_readers_language(monkeypatch):
+    """Families, cases and the words of the formulas go through the table; the words that are
+    code (x.shape, approximate='tanh') stay as they are; every such word is a key of strings()."""
+    from minigrad.course.catalogue import Verification, catalogue_markdown, table_words, tr_formula
+    from minigrad.ops.registry import OPS
+    leaky = next(op for op in OPS if op.name == "leaky_relu" and op.variant)
+    maxed = next(op for op in OPS if op.name == "max" and op.variant == "whole tensor")
+    monkeypatch.setitem(lang._tables, "fr", {
+        "operator": "opérateur", "family": "famille", "node": "nœud", "forward": "avant",
+        "backward (VJP)": "arrière (VJP)", "verified vs torch": "vérifié",
+        "activation": "activation", "reduction": "réduction", "if": "si", "else": "sinon",
+        "whole tensor": "tenseur entier", "shared among ties": "partagé entre les ex æquo"})
+    monkeypatch.setitem(lang._current, "lang", "fr")
+    table = catalogue_markdown([Verification(leaky, True, 0.0), Verification(maxed, True, 0.0)],
+                               columns=("operator", "family", "forward", "vjp"))
+    assert r"\text{ si } x > 0 \text{ sinon }" in table
+    assert "(negative_slope=0.2)" in table                     # a case that is code
+    assert "`max` (tenseur entier) | réduction" in table
+    assert r"\text{partagé entre les ex æquo}" in table
+    assert tr_formula(r"\operatorname{reshape}(\bar y, x.\text{shape})") == \
+        r"\operatorname{reshape}(\bar y, x.\text{shape})"
+    words = table_words()
+    assert {"elementwise", "whole tensor", "if", "shared among ties"} <= set(words)
+    assert "shape" not in words and "negative_slope=0.2" not in words
+    assert set(words) <= set(T.strings())

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import CheckFailed, compare, to_numpy, verdict
-from .lang import tr, width
+from .lang import ntr, tr, width
 
 __all__ = ["check_vjp", "VJPCheck", "show_code", "verify_gradients", "verify_op",
            "Verification", "catalogue_rows", "catalogue_markdown", "latex_for_table",
@@ -234,7 +234,8 @@ def verify_op(info, rng, tol=1e-10):
     _backward(torch, touts, upstream)
     worst, problems = 0.0, []
     if len(outs) != len(touts):
-        problems.append(tr("{n} outputs vs torch's {n_torch}", n=len(outs), n_torch=len(touts)))
+        problems.append(ntr("{n} output vs torch's {n_torch}", "{n} outputs vs torch's {n_torch}",
+                            n=len(outs), n_torch=len(touts)))
     for k, (o, to) in enumerate(zip(outs, touts)):
         try:
             worst = max(worst, _scaled_diff(o, to))

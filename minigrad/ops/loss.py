@@ -132,10 +132,11 @@ class CrossEntropy(Function):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
         ctx.indices = indices
-        with np.errstate(invalid="ignore"):      # 0 · (−∞): dropped below, or NaN as torch
-            terms = y * _stable_log_softmax(x._data, cdim)
-        if indices:
-            terms = np.where(y != 0, terms, 0)
+        z = _stable_log_softmax(x._data, cdim)
+        if indices:                               # yᵢ = 0 left out: no 0 · (−∞)
+            terms = np.multiply(y, z, out=np.zeros_like(z), where=y != 0)
+        else:                                     # as torch: 0 · (−∞) = NaN
+            terms = y * z
         per_item = -terms.sum(axis=cdim)
         return _reduce(per_item, count, reduction, "cross_entropy")
 
@@ -144,12 +145,13 @@ class CrossEntropy(Function):
         x, = ctx.saved_tensors
         p = x.softmax(ctx.cdim)
         rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)      # Σᵢ yᵢ: 1, or 0 for ignored rows
-        if not np.all(rows == 1):
+        not_all_one = (rows != 1).any()              # the common case: every row counts once
+        if not_all_one:
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
         d = p - Tensor._make(ctx.y)                # p·0 − 0 on an ignored row
         gx = d * g
-        if ctx.indices and not np.all(rows):      # an ignored row is never multiplied by L̄
+        if ctx.indices and not_all_one and not rows.all():   # an ignored row: never times L̄
             gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)
         return gx, None, None, None, None, None
 

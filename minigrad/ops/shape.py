@@ -72,10 +72,11 @@ def _shares(out, x):
 
 
 def _dim(d, ndim, op):
-    if not -max(ndim, 1) <= d < max(ndim, 1):
+    n = ndim or 1                      # a 0-d tensor takes dim 0 and -1, as torch
+    if not -n <= d < n:
         raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} "
-                         f"dimension(s) (valid: {-max(ndim, 1)} to {max(ndim, 1) - 1}).")
-    return d % max(ndim, 1)
+                         f"dimension(s) (valid: {-n} to {n - 1}).")
+    return d % n
 
 
 class Reshape(Function):

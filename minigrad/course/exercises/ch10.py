@@ -10,6 +10,7 @@ references to everything they compute inside.
 """
 import collections
 import gc
+import math
 import types
 import weakref
 
@@ -277,6 +278,110 @@ def _no_enable_grad():
         "backpropagate — wrap the recomputation in `with mg.enable_grad():`"))
 
 
+# --------------------------------------------------------------------------- 10.4
+def _rng_state():
+    from ...tensor import _Defaults
+    return repr(_Defaults.rng.bit_generator.state)
+
+
+def _dropout_forward(Dropout, x, p):
+    import minigrad as mg
+    y = Dropout.apply(x, p)
+    if not isinstance(y, mg.Tensor) or y.grad_fn is None:
+        raise Misconception(tr("Dropout.apply recorded no graph node — does forward return "
+                               "the dropped-out x?"))
+    if tuple(y.shape) != tuple(x.shape):
+        raise Misconception(tr("Dropout's output has shape {shape} but x is {expected}",
+                               shape=tuple(y.shape), expected=tuple(x.shape)))
+    return y
+
+
+def _explain_dropout_output(ys, xs, p):
+    """Tell a mask kept with probability p, a wrong rate or a wrong scale apart; return the
+    mask (True where a value was kept)."""
+    keep = ys != 0
+    rate, sd = float(keep.mean()), math.sqrt(p * (1 - p) / keep.size)
+    if abs(rate - p) < 5 * sd < abs(rate - (1 - p)):
+        raise Misconception(tr("with p = {p} you kept {rate:.0%} of the values: p is the "
+                               "probability to DROP a value — keep it where the uniform draw "
+                               "is ≥ p", p=p, rate=rate))
+    if abs(rate - (1 - p)) > 6 * sd:
+        raise Misconception(tr("with p = {p} you kept {rate:.0%} of the values, but each must "
+                               "be kept with probability 1 − p = {q:.0%}", p=p, rate=rate,
+                               q=1 - p))
+    kept_y, kept_x = ys[keep], xs[keep]
+    if np.allclose(kept_y, kept_x, rtol=1e-12, atol=0):
+        raise Misconception(tr("the kept values are x itself: scale them by 1/(1 − p) = "
+                               "{scale:.4g}, so that every output keeps x as its expected "
+                               "value: (1 − p)·x/(1 − p) = x", scale=1 / (1 - p)))
+    if np.allclose(kept_y, kept_x * (1 - p), rtol=1e-12, atol=0):
+        raise Misconception(tr("the kept values are multiplied by 1 − p: divide by it instead, "
+                               "y = x·m/(1 − p)"))
+    assert_close_or_explain(tr("Dropout's output on the kept values"), kept_y,
+                            kept_x / (1 - p), kind=None, formula="y = x ⊙ m / (1 − p)")
+    return keep
+
+
+@task("10.4", title="Dropout that a checkpoint can replay",
+      goal="Write Dropout(mg.autograd.Function): y = x ⊙ m/(1 − p) with m ~ Bernoulli(1 − p) "
+           "drawn from minigrad's generator, x̄ = ȳ ⊙ m/(1 − p) with the saved mask",
+      difficulty=2, minutes=15)
+def _dropout(Dropout):
+    import minigrad as mg
+
+    from ..checkpoint import checkpoint
+    from .core import explain_vjp_count
+    rng = seeded(104)
+    for p in (0.2, 0.5, 0.8):
+        xs = rng.uniform(0.5, 2.0, size=(40, 50)) * rng.choice([-1.0, 1.0], size=(40, 50))
+        x = mg.tensor(xs, requires_grad=True)
+        mg.manual_seed(int(rng.integers(2 ** 31)))
+        y = _dropout_forward(Dropout, x, p)
+        keep = _explain_dropout_output(as_numpy(y), xs, p)
+        up = rng.standard_normal(xs.shape)
+        before = _rng_state()
+        grads = explain_vjp_count("Dropout", Dropout.backward(y.grad_fn, mg.tensor(up)), 2)
+        g = grads[0]
+        right = up * keep / (1 - p)
+        if g is not None and np.shape(as_numpy(g)) == xs.shape and \
+                not np.allclose(as_numpy(g), right):
+            if _rng_state() != before:
+                raise Misconception(tr("your backward drew a new mask: the gradient must go "
+                                       "through the very values the forward pass kept — save "
+                                       "its mask (ctx.save_for_backward) and multiply by it"))
+            if np.allclose(as_numpy(g), up * keep):
+                raise Misconception(tr("your gradient for x misses the scale 1/(1 − p): the "
+                                       "backward multiplies by the same m/(1 − p) as the "
+                                       "forward"))
+        assert_close_or_explain("x", g, right, formula="x̄ = ȳ ⊙ m / (1 − p)")
+        y.backward(gradient=mg.tensor(up))
+        assert_close_or_explain("x", x.grad, right, formula="x̄ = ȳ ⊙ m / (1 − p)")
+    # the same segment with and without a checkpoint, from the same seed: the recomputation
+    # must draw the mask the first forward pass drew
+    xs, ws = rng.standard_normal((6, 20)), rng.standard_normal((20, 5))
+    up = rng.standard_normal((6, 5))
+    seed = int(rng.integers(2 ** 31))
+    runs = []
+    for wrapped in (False, True):
+        x = mg.tensor(xs, requires_grad=True)
+        w = mg.tensor(ws, requires_grad=True)
+
+        def segment(h, w=w):
+            return (Dropout.apply(h, 0.5) @ w).tanh()
+        mg.manual_seed(seed)
+        out = checkpoint(segment, x) if wrapped else segment(x)
+        out.backward(gradient=mg.tensor(up))
+        runs.append((as_numpy(out), as_numpy(x.grad), as_numpy(w.grad)))
+    (y0, gx0, gw0), (y1, gx1, gw1) = runs
+    if not (np.allclose(y0, y1) and np.allclose(gx0, gx1) and np.allclose(gw0, gw1)):
+        raise Misconception(tr("inside a checkpoint the segment ran again in backward and "
+                               "your Dropout drew another mask: draw it from minigrad's "
+                               "generator (mg.rand_like(x)), whose state the checkpoint saves "
+                               "and restores — a generator of your own (np.random, "
+                               "default_rng()) is not replayed, and the gradients belong to a "
+                               "mask the forward pass never used"))
+
+
 # --------------------------------------------------------------------------- wrong answers
 def _bytes_twice(n_layers, batch, width, itemsize=8):
     return (2 * n_layers + 1) * batch * width * itemsize
@@ -379,6 +484,35 @@ def _make_wrong(kind):
     return Checkpoint
 
 
+def _dropout_wrong(kind):
+    import minigrad as mg
+
+    class Dropout(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, p):
+            if kind == "own_rng":
+                u = mg.tensor(np.random.default_rng().random(x.shape))
+            else:
+                u = mg.rand_like(x)
+            keep = (u < p if kind == "inverted" else u >= p).to(x.dtype)
+            scale = {"no_scale": 1.0, "times": 1 - p}.get(kind, 1 / (1 - p))
+            ctx.p = p
+            ctx.save_for_backward(keep)
+            if kind == "no_return":
+                return None
+            return x * keep * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            keep, = ctx.saved_tensors
+            if kind == "new_mask":
+                keep = (mg.rand_like(grad) >= ctx.p).to(grad.dtype)
+            if kind == "backward_unscaled":
+                return grad * keep, None
+            return grad * keep / (1 - ctx.p), None
+    return Dropout
+
+
 WRONG = {
     "10.1": [(_bytes_twice, "counted each ReLU output twice"),
              (_bytes_no_input, "left out the input x"),
@@ -389,4 +523,14 @@ WRONG = {
     "10.3": [(_make_wrong("keeps_activations"), "saving the activations anyway"),
              (_make_wrong("saves_output"), "keeps the segment's inputs and nothing else"),
              (_make_wrong("no_enable_grad"), "recomputing without enable_grad")],
+    "10.4": [(_dropout_wrong("no_scale"), "scale them by 1/(1 − p)"),
+             (_dropout_wrong("times"), "multiplied by 1 − p"),
+             (_dropout_wrong("inverted"), "probability to DROP"),
+             (_dropout_wrong("new_mask"), "your backward drew a new mask"),
+             (_dropout_wrong("backward_unscaled"), "misses the scale 1/(1 − p)"),
+             (_dropout_wrong("own_rng"), "inside a checkpoint"),
+             (_dropout_wrong("no_return"), "recorded no graph node")],
 }
+
+RIGHT = {"10.4": [_dropout_wrong("right")]}
+"""Correct answers written differently from the solution notebook's: each must pass."""

@@ -39,6 +39,14 @@ Conventions every chapter module follows:
   when the task takes several objects, give a tuple (it is unpacked into ``check``'s
   arguments). ``tests/test_exercises.py`` feeds each one to the checker and fails for a task
   with no entry: proof that every checker can fail, and with the right message;
+- a module may expose ``RIGHT = {"NN.k": [right_impl, ...]}``: correct answers written
+  differently from the solution (einsum instead of ``@``, Kahn's algorithm, …), each of
+  which the tests require to pass, also with the grader's secret seed offset (:data:`SEED`);
+- each task has an aim, hints, prerequisites and an importance in ``guide.py``; a failed
+  check states its ``formula`` (:func:`reveal`) only after the task's last hint was shown
+  (:func:`hint`) or after two failed checks, and points to ``hint("NN.k")`` before that;
+- a checker that asks for a backward written by hand runs the learner's call inside
+  :func:`by_hand`, where autograd (minigrad's or torch's) refuses to run;
 - in the solution notebook, every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block sits
   inside a function or method body, and only check cells call the learner's code, so the
   generated exercise notebook (where each block is ``raise NotImplementedError(...)``) runs

@@ -29,7 +29,7 @@ IMPORTANCE = {
     "07.1": 3, "07.2": 1, "07.3": 3, "07.4": 2,
     "08.1": 1, "08.2": 2, "08.3": 2, "08.4": 2,
     "09.1": 3, "09.2": 2, "09.3": 2, "09.4": 2,
-    "10.1": 2, "10.2": 2, "10.3": 2,
+    "10.1": 2, "10.2": 2, "10.3": 2, "10.4": 2,
 }
 """How central a task is to the course's one idea, 1 to 3 (● shown per point)."""
 
@@ -43,7 +43,7 @@ REQUIRES = {
     "07.3": ("05.1",), "07.4": ("07.1", "07.3", "06.4"),
     "08.2": ("08.1",), "08.3": ("08.2",), "08.4": ("08.3",),
     "09.4": ("09.3",),
-    "10.2": ("01.5",), "10.3": ("10.2",),
+    "10.2": ("01.5",), "10.3": ("10.2",), "10.4": ("10.3",),
 }
 """The tasks whose answer a task uses or builds on."""
 
@@ -247,4 +247,11 @@ def _texts(task_id, lang):          # noqa: C901 (one entry per task, on purpose
                    "the rest in backward", lang),
                 (tr("The forward pass runs without a graph; backward runs the segment again "
                     "with the graph on, then backpropagates through it.", lang),))
+    if t == "10.4":
+        return (tr("Write dropout so that its expected output is its input, its backward "
+                   "uses the forward's mask, and a checkpoint's recomputation draws that mask "
+                   "again", lang),
+                (tr("Each value is kept with probability 1 − p; a kept value must be scaled "
+                    "so that the mean over the draws is x.", lang),
+                 tr("A checkpoint replays minigrad's generator, not one of your own.", lang)))
     raise KeyError(f"guide: no aim or hints for task {task_id!r}")

@@ -74,7 +74,7 @@ def _as_array(data, dtype=None):
 _UFUNC_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div",
               "divide": "div", "power": "pow", "matmul": "matmul", "equal": "eq",
               "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
-              "greater_equal": "ge", "maximum": "maximum", "minimum": "minimum"}
+              "greater_equal": "ge"}
 _ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_")   # keep the dtype's category
 
 

@@ -406,7 +406,7 @@ def _tanh_fn(backward):
     import minigrad as mg
 
     def forward(ctx, x):
-        y = mg.tensor(np.tanh(x.data))
+        y = mg.tensor(np.tanh(x._data))
         ctx.save_for_backward(y)
         return y
     return type("Tanh", (mg.autograd.Function,),

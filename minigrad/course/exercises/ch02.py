@@ -139,7 +139,7 @@ def _fn(name, forward, backward):
 
 def _permute_forward(ctx, x, perm):
     ctx.perm = perm
-    return x.data.transpose(perm)
+    return x._data.transpose(perm)
 
 
 def _permute_same_perm(ctx, grad):
@@ -180,7 +180,7 @@ def _ub_no_return(grad, shape):
 
 def _div_forward(ctx, a, b):
     ctx.save_for_backward(a, b)
-    return a.data / b.data
+    return a._data / b._data
 
 
 def _div_no_unbroadcast(ctx, grad):
@@ -203,7 +203,7 @@ def _div_forgot_a(ctx, grad):
 def _split_forward(ctx, x, h):
     B, T, d = x.shape
     ctx.shape = x.shape
-    return x.data.reshape(B, T, h, d // h).transpose(0, 2, 1, 3)
+    return x._data.reshape(B, T, h, d // h).transpose(0, 2, 1, 3)
 
 
 def _split_no_transpose(ctx, grad):

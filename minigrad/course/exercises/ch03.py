@@ -84,13 +84,13 @@ def _fn(name, forward, backward):
 def _save_x(f):
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return f(x.data)
+        return f(x._data)
     return forward
 
 
 def _save_y(f):
     def forward(ctx, x):
-        y = _mg().tensor(f(x.data))
+        y = _mg().tensor(f(x._data))
         ctx.save_for_backward(y)
         return y
     return forward
@@ -127,7 +127,7 @@ def _sig_float32(ctx, grad):
 
 def _linear_forward(ctx, x, W, b):
     ctx.save_for_backward(x, W)
-    return x.data @ W.data + b.data
+    return x._data @ W._data + b._data
 
 
 def _flat(t):

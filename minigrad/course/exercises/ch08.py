@@ -274,9 +274,9 @@ def _tiled_function(TiledMatMul):
         bm = mg.tensor(b, requires_grad=True)
         # forward and backward see matrices that record their products (and those of
         # anything computed from them, copies included)
-        am.data, bm.data = _recorded(a, b)
+        am._data, bm._data = _recorded(a, b)
         y, log = _run_recording(TiledMatMul.apply, am, bm, tile)
-        am.data, bm.data = a.copy(), b.copy()
+        am._data, bm._data = a.copy(), b.copy()
         _explain_untiled(log, tile, "TiledMatMul.forward")
         if not isinstance(y, mg.Tensor) or y.grad_fn is None:
             raise Misconception(tr("TiledMatMul.apply recorded no graph node — does forward "
@@ -333,11 +333,11 @@ def _recorded_backward(run, tensors, a, b, up):
     """``run(C̄)`` with C̄, A and B recording their products (A and B restored after)."""
     import minigrad as mg
     up_t = mg.tensor(up)
-    (tensors[0].data, tensors[1].data), (up_t.data,) = _recorded(a, b), _recorded(up)
+    (tensors[0]._data, tensors[1]._data), (up_t._data,) = _recorded(a, b), _recorded(up)
     try:
         out, log = _run_recording(run, up_t)
     finally:
-        tensors[0].data, tensors[1].data = a.copy(), b.copy()
+        tensors[0]._data, tensors[1]._data = a.copy(), b.copy()
     return out, log
 
 
@@ -431,10 +431,10 @@ def _make_function(kind):
             ctx.save_for_backward(a, b)
             ctx.tile = tile
             if kind == "untiled":
-                return a.data @ b.data
+                return a._data @ b._data
             if kind == "copies":
                 return np.asarray(a.detach().numpy()) @ np.array(b.detach().numpy())
-            return _tiled_good(a.data, b.data, tile)
+            return _tiled_good(a._data, b._data, tile)
 
         @staticmethod
         def backward(ctx, grad):

@@ -30,7 +30,7 @@ def _twins(seed):
     mine = make_mlp(mg, _SIZES)
     mine.load_state_dict(ref.state_dict())
     for p in mine.parameters():
-        p.data = p.data.astype(np.float64)
+        p._data = p._data.astype(np.float64)
     return mine, ref
 
 
@@ -359,8 +359,8 @@ class _AdamWBase:
         for p in self.params:
             if p.grad is None:
                 continue
-            m, v, t = self.state.get(p, (np.zeros_like(p.data), np.zeros_like(p.data), 0))
-            theta, m, v = _adamw_variant(p.data, p.grad.data, m, v, t + 1, self.lr,
+            m, v, t = self.state.get(p, (np.zeros_like(p._data), np.zeros_like(p._data), 0))
+            theta, m, v = _adamw_variant(p._data, p.grad._data, m, v, t + 1, self.lr,
                                          self.betas, self.eps, self.weight_decay, "right")
             self.state[p] = (m, v, t + 1)
             yield p, theta
@@ -378,7 +378,7 @@ class _AdamWNoZeroGrad(_AdamWBase):
 
     def step(self):
         for p, theta in self._new_values():
-            p.data[...] = theta
+            p._data[...] = theta
 
 
 class _AdamWStatePerShape(_AdamWBase):
@@ -387,20 +387,20 @@ class _AdamWStatePerShape(_AdamWBase):
             if p.grad is None:
                 continue
             key = tuple(p.shape)
-            m, v, t = self.state.get(key, (np.zeros_like(p.data), np.zeros_like(p.data), 0))
-            theta, m, v = _adamw_variant(p.data, p.grad.data, m, v, t + 1, self.lr,
+            m, v, t = self.state.get(key, (np.zeros_like(p._data), np.zeros_like(p._data), 0))
+            theta, m, v = _adamw_variant(p._data, p.grad._data, m, v, t + 1, self.lr,
                                          self.betas, self.eps, self.weight_decay, "right")
             self.state[key] = (m, v, t + 1)
-            p.data[...] = theta
+            p._data[...] = theta
 
 
 class _AdamWDecaysAll(_AdamWBase):
     def step(self):
         for p, theta in self._new_values():
-            p.data[...] = theta
+            p._data[...] = theta
         for p in self.params:
             if p.grad is None:                                 # decayed although unused
-                p.data[...] = p.data * (1 - self.lr * self.weight_decay)
+                p._data[...] = p._data * (1 - self.lr * self.weight_decay)
 
 
 WRONG = {

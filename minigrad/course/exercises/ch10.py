@@ -32,7 +32,7 @@ def _arrays_in(value):
     if isinstance(value, np.ndarray):
         return [value]
     if hasattr(value, "data") and isinstance(getattr(value, "data", None), np.ndarray):
-        return [value.data]                                      # a minigrad tensor
+        return [value._data]                                      # a minigrad tensor
     if isinstance(value, (list, tuple)):
         return [a for v in value for a in _arrays_in(v)]
     return []
@@ -159,11 +159,11 @@ def _linear_tanh(LinearTanh):
     kept = _kept(y.grad_fn)
     kept.update({i: b for i, b in _reachable_buffers([y.grad_fn] + elsewhere).items()
                  if i not in before})
-    need = x.data.nbytes + w.data.nbytes + y.data.nbytes
+    need = x._data.nbytes + w._data.nbytes + y._data.nbytes
     have = sum(a.nbytes for a in kept.values())
     if have > need:
         extra = [a.shape for a in kept.values()
-                 if not any(a is _buffer(t.data) for t in (x, w, y))]
+                 if not any(a is _buffer(t._data) for t in (x, w, y))]
         raise Misconception(tr(
             "your node keeps {have} bytes, but x, W and y ({need} bytes) are all its VJP "
             "reads: z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. "
@@ -231,7 +231,7 @@ def _checkpoint(Checkpoint):
                 n=len(alive), shapes=[tuple(t.shape) for t in alive]))
         kept = _kept(out.grad_fn)
         have = sum(a.nbytes for a in kept.values())
-        inputs = sum(a.data.nbytes for a in args)
+        inputs = sum(a._data.nbytes for a in args)
         if have > inputs:
             raise Misconception(tr(
                 "your Checkpoint node keeps {have} bytes but its inputs take {inputs}: a "

@@ -100,7 +100,7 @@ def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=
     model = minigrad.nn.make_blocks(lib.nn).GPT(*arch, activation=activation)
     minigrad.manual_seed(seed)                  # the weights both libraries start from
     reference = minigrad.nn.GPT(*arch, activation=activation)
-    model.load_state_dict({k: lib.tensor(v) for k, v in reference.state_dict().items()})
+    model.load_state_dict({k: lib.tensor(v.numpy()) for k, v in reference.state_dict().items()})
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(seed)
     idx = lib.tensor(rng.integers(0, vocab, (batch, context)))

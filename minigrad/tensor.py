@@ -613,7 +613,7 @@ class Tensor:
         return _ops.matmul(self, o)
 
     def __rmatmul__(self, o):
-        return _ops.matmul(o, self)
+        return _ops.matmul(o if isinstance(o, Tensor) else Tensor(o), self)
 
     def __getitem__(self, key):
         return _ops.getitem(self, key)

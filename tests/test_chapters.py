@@ -48,7 +48,7 @@ def test_chapter_checks_against_torch_and_never_fails(path):
     text = "\n".join(printed(c) for c in code_cells(nb))
     sources = "\n".join("".join(c["source"]) for c in code_cells(nb))
     assert "import torch" in sources, f"{path.name} never uses torch"
-    assert re.search(r"max \|Δ\| = \S+ ✓", text), f"{path.name} prints no check"
+    assert re.search(r"max \|Δ\| = \S+ [≤>] \S+ ✓", text), f"{path.name} prints no check"
     assert "✗" not in text, f"{path.name} stores a failing check"
     errors = [o for c in code_cells(nb) for o in c.get("outputs", [])
               if o["output_type"] == "error"]

@@ -81,7 +81,8 @@ _ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_")   # keep the dt
 class Tensor:
     """A tensor: its numbers (``_data``, a numpy array), ``grad``, ``grad_fn`` and
     ``requires_grad``; a view also has ``_base`` (the tensor whose memory it reads) and
-    ``_view_fn`` (how to take the same view of another tensor: :class:`ops.shape.ViewFn`)."""
+    ``_view_fn`` (how to take the same view of another tensor:
+    :class:`minigrad.autograd.ViewFn`)."""
     __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
                  "_base", "_hooks", "_view_fn", "_view_version", "__weakref__")
     __array_priority__ = 1000

@@ -21,6 +21,7 @@ from .factory import (arange, empty, eye, full, full_like, linspace, ones, ones_
                       rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
+from . import utils  # noqa: E402
 from . import testing  # noqa: E402
 from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 

@@ -396,7 +396,10 @@ def _views(cls, args, outs, single=None):
     single = len(outs) == 1 if single is None else single
     for k, o in enumerate(outs):
         if o._base is not None and o._view_fn is None:
-            o._view_fn = ViewFn(args[0]._view_fn, cls, args[1:], 0 if single else k + 1)
+            parent = args[0]._view_fn
+            o._view_fn = ViewFn(parent, cls, args[1:], 0 if single else k + 1,
+                                (parent is not None and parent.no_grad) or
+                                (not _Mode.grad_enabled and args[0]._requires_grad))
             o._view_version = o._vc[0]
     return outs
 
@@ -423,11 +426,17 @@ class ViewFn:
     position for a function that returns several views (split, chunk, unbind), else 0.
 
     An in-place change of a view uses it twice: to give the view a ``grad_fn`` again on its
-    base's new history, and in ``CopySlices``'s VJP, to cut the view's part out of ȳ."""
-    __slots__ = ("parent", "cls", "rest", "multi")
+    base's new history, and in ``CopySlices``'s VJP, to cut the view's part out of ȳ.
 
-    def __init__(self, parent, cls, rest, multi=0):
+    ``no_grad``: the view (or a view it was taken of) was taken under ``no_grad`` of a tensor
+    that requires grad. Whether a later in-place change should be recorded is then ambiguous,
+    and torch forbids it: changing the view, or using it after its base changed, with grad mode
+    on raises (:func:`no_grad_view_error`)."""
+    __slots__ = ("parent", "cls", "rest", "multi", "no_grad")
+
+    def __init__(self, parent, cls, rest, multi=0, no_grad=False):
         self.parent, self.cls, self.rest, self.multi = parent, cls, rest, multi
+        self.no_grad = no_grad
 
     def __call__(self, base):
         x = base if self.parent is None else self.parent(base)
@@ -440,6 +449,20 @@ class ViewFn:
         with no_grad():
             self(_tensor_cls()._make(mask))._data[...] = True
         return mask
+
+
+def no_grad_view_error(view, op=None):
+    """torch's refusal for a view taken under no_grad of a tensor that requires grad: changed
+    in place (``op``), or used after its base or another view of it changed, in grad mode."""
+    what = (f"is being modified inplace ({op}) with grad mode enabled" if op else
+            "its base or another view of its base has been modified inplace with grad mode "
+            "enabled")
+    return RuntimeError(
+        f"A view was created in no_grad mode and {what} (a view of shape {tuple(view.shape)} "
+        f"of a base of shape {tuple(view._base.shape)}). Given that this use case is ambiguous "
+        f"and error-prone, it is forbidden. You can clarify your code by moving both the view "
+        f"and the inplace either both inside the no_grad block (if you don't want the inplace "
+        f"to be tracked) or both outside (if you want the inplace to be tracked).")
 
 
 # --------------------------------------------------------------------------- the walk

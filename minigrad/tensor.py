@@ -400,6 +400,8 @@ class Tensor:
         ``grad_fn``; a view also gives its base a new history, ``CopySlices``: the gradient of
         the base flows through the change made to the view, as in torch."""
         self._check_writable(op, other if op in _ARITHMETIC else None)
+        if self._view_fn is not None and self._view_fn.no_grad and autograd.is_grad_enabled():
+            raise autograd.no_grad_view_error(self, op)
         recording = autograd.is_grad_enabled() and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
         if not recording:
@@ -493,6 +495,8 @@ class Tensor:
         """A view whose base changed in place since its ``grad_fn`` was made takes the view
         again of the base's new history (torch regenerates it the same way)."""
         if force or self._view_version != self._vc[0]:
+            if self._view_fn.no_grad:
+                raise autograd.no_grad_view_error(self)
             fresh = self._view_fn(self._base)
             self.grad_fn, self._output_nr = fresh.grad_fn, fresh._output_nr
             self._requires_grad = fresh._requires_grad

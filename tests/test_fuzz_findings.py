@@ -111,3 +111,74 @@ def test_nan_and_inf_gradients_as_torch():
     # nll_loss scatters the upstream to the targets: an infinite one stays off the others
     same(lambda lib, z: lib.nn.functional.nll_loss(z, lib.tensor([-100]), reduction="sum")
          .log(), np.array([[-0.4]]))
+
+
+def _layout(lib, t):
+    return t.is_contiguous(), (t.stride() if lib is torch else
+                               tuple(s // t._data.itemsize for s in t._data.strides))
+
+
+@pytest.mark.parametrize("fn", [
+    # a cast of an expanded integer tensor, then a binary op with a broadcast operand
+    lambda lib: lib.minimum(lib.tensor([1.5, -2.0], dtype=lib.float64).unsqueeze(1),
+                            lib.stack([lib.tensor([1, -2])] * 2).expand(2, -1, -1)),
+    lambda lib: lib.stack([lib.tensor([1, -2])] * 2).expand(3, -1, -1).double() + 1,
+    lambda lib: lib.ones(3, 4).t() + 1,                       # follows the transposed input
+    lambda lib: lib.ones(3, 4).t() * lib.ones(4, 1),
+    lambda lib: lib.ones(4, 3) + lib.ones(3, 4).t(),         # the first full-size input leads
+])
+def test_elementwise_results_are_laid_out_as_torch(fn):
+    """Whether ``.view`` of a result works depends on its layout: torch's, not numpy's."""
+    assert _layout(mg, fn(mg)) == _layout(torch, fn(torch))
+
+
+def _no_grad_view_programs(lib):
+    def changed(v):          # the view itself changed in place in grad mode
+        v.mul_(2)
+
+    def view_of_view(v):
+        v[:1].mul_(2)
+
+    def base_changed(v):     # the base changed, then the view used in grad mode
+        v._base.mul_(2)
+        return v * 2
+
+    def base_changed_under_no_grad(v):
+        with lib.no_grad():
+            v._base.mul_(2)
+        return v * 2
+    return changed, view_of_view, base_changed, base_changed_under_no_grad
+
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("leaf", [True, False])
+def test_a_view_taken_under_no_grad_is_refused_in_grad_mode_as_torch(k, leaf):
+    rule = None
+    for lib in (torch, mg):          # the rule torch's message names, then minigrad's the same
+        x = lib.ones(3, requires_grad=True)
+        h = x if leaf else x * 1
+        with lib.no_grad():
+            v = h[:2]
+        with pytest.raises(RuntimeError, match=rule or "") as e:
+            _no_grad_view_programs(lib)[k](v)
+        rule = rule or next(r for r in ("created in no_grad mode", "a leaf Variable that "
+                                        "requires grad") if r in str(e.value))
+
+
+@pytest.mark.parametrize("case", ["no_grad", "no_requires_grad", "detached"])
+def test_a_view_taken_under_no_grad_is_fine_where_torch_allows_it(case):
+    got = {}
+    for name, lib in LIBS.items():
+        x = lib.ones(3, requires_grad=case != "no_requires_grad")
+        h = x * 1
+        with lib.no_grad():
+            v = (h.detach() if case == "detached" else h)[:2]
+        if case == "no_grad":
+            with lib.no_grad():
+                v.mul_(3)
+                h.add_(1)
+                got[name] = (v * 2).tolist(), h.tolist()
+        else:
+            v.mul_(3)
+            got[name] = (v * 2).tolist(), h.tolist()
+    assert got["minigrad"] == got["torch"]

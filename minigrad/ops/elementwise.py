@@ -20,11 +20,8 @@ def _d(x):
 def _binary(op, fn, a, b):
     try:
         out = fn(_d(a), _d(b))
-        # numpy follows the inputs' memory order, which for an expanded input (a stride of 0)
-        # gives odd strides; torch's result is then laid out row by row (viewable)
-        if isinstance(out, np.ndarray) and not out.flags.c_contiguous and out.ndim > 1 and \
-                any(isinstance(x, Tensor) and 0 in x._data.strides for x in (a, b)):
-            out = np.ascontiguousarray(out)
+        if isinstance(out, np.ndarray) and out.ndim > 1 and not out.flags.c_contiguous:
+            out = _torch_layout(out, a, b)
         return out
     except ValueError as e:
         da, db = _d(a), _d(b)
@@ -44,6 +41,20 @@ def _binary(op, fn, a, b):
                 f"{np.result_type(da)} and shape {np.shape(da)}, exponent {db}); use a "
                 f"floating-point base, e.g. x.float() ** {db}.") from None
         raise RuntimeError(f"{op}: {e} (shapes {np.shape(da)} and {np.shape(db)})") from None
+
+
+def _torch_layout(out, *inputs):
+    """A result numpy laid out other than row by row, laid out as torch's would be: torch
+    follows the memory order of a full-size input (``x.t() + 1`` stays transposed), but a
+    broadcast or expanded input (a stride of 0) has no order to follow, and then the result
+    is row by row (viewable), where numpy may pick odd strides."""
+    order = np.argsort(out.strides, kind="stable")
+    for x in inputs:
+        d = x._data if isinstance(x, Tensor) else None
+        if d is not None and d.shape == out.shape and 0 not in d.strides and \
+                (np.argsort(d.strides, kind="stable") == order).all():
+            return out
+    return np.ascontiguousarray(out)
 
 
 def _operand(x, like):
@@ -453,8 +464,7 @@ class ToDtype(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x._data.dtype
-        # an expanded input (a stride of 0) is cast into a row-by-row result, as torch's
-        return x._data.astype(dtype, order="C" if 0 in x._data.strides else "K")
+        return _cast_array(x._data, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -643,7 +653,13 @@ def where(condition, input, other):
 def to_dtype(x, dtype):
     if x._data.dtype.kind == "f" and np.dtype(dtype).kind == "f":
         return ToDtype.apply(x, dtype)
-    return Tensor._make(x._data.astype(dtype))
+    return Tensor._make(_cast_array(x._data, dtype))
+
+
+def _cast_array(d, dtype):
+    """A cast keeps the memory order (a transposed input stays transposed), except that an
+    expanded input (a stride of 0) is cast into a row-by-row result, as torch's."""
+    return d.astype(dtype, order="C" if 0 in d.strides else "K")
 
 
 def clone(x):

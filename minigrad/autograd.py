@@ -659,3 +659,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+class NoDerivative(Function):
+    """The node torch leaves on the result of an operation it has no derivative for
+    (``a // b``, ``number % tensor``): named ``NotImplemented`` as torch's, it lets forward
+    through and refuses backward, naming the operation — so a loss that depends on it fails
+    as it does in torch instead of silently losing that path. Use
+    ``NoDerivative.apply(op, value, *inputs)``: ``value`` is the result, computed already."""
+
+    @staticmethod
+    def forward(ctx, op, value, *inputs):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"derivative for {ctx.op} is not implemented: the result is a step "
+                           f"function of its inputs (as in torch); compute it on detached "
+                           f"inputs (x.detach()) if no gradient should flow through it.")
+
+
+NoDerivative._backward_cls.__name__ = "NotImplemented"

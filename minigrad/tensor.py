@@ -75,7 +75,8 @@ _UFUNC_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide":
               "divide": "div", "power": "pow", "matmul": "matmul", "equal": "eq",
               "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
               "greater_equal": "ge"}
-_ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_")   # keep the dtype's category
+_ARITHMETIC = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "remainder_", "fmod_",
+               "floor_divide_")   # keep the dtype's category
 
 
 class Tensor:
@@ -574,6 +575,41 @@ class Tensor:
         value = rng.uniform(a, b, self._data.shape)
         return self._inplace("uniform_", lambda old: Tensor._make(value.astype(old.dtype)))
 
+    def _float_inplace(self, op, fn):
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"{op}: the result has dtype {_Defaults.dtype}, which can't be "
+                               f"cast to the dtype {self._data.dtype} of the tensor (shape "
+                               f"{tuple(self.shape)}); use the out-of-place form or convert "
+                               f"first (.float()).")
+        return self._inplace(op, fn)
+
+    def log10_(self):
+        return self._float_inplace("log10_", _ops.log10)
+
+    def log2_(self):
+        return self._float_inplace("log2_", _ops.log2)
+
+    def log1p_(self):
+        return self._float_inplace("log1p_", _ops.log1p)
+
+    def expm1_(self):
+        return self._float_inplace("expm1_", _ops.expm1)
+
+    def remainder_(self, other):
+        return self._inplace("remainder_", lambda old: _ops.remainder(old, other), other)
+
+    def fmod_(self, other):
+        return self._inplace("fmod_", lambda old: _ops.fmod(old, other), other)
+
+    def floor_divide_(self, other):
+        return self._inplace("floor_divide_", lambda old: _ops.floor_divide(old, other), other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
     def __setitem__(self, key, value):
         """``x[key] = value``: a basic index writes through the view ``x[key]`` (``copy_``);
         an index with arrays puts the values at those places (``index_put``). Differentiable
@@ -679,3 +715,15 @@ for _name in _ops.TENSOR_METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, getattr(_ops, _name))
 del _name
+    def __floordiv__(self, o):
+        return _ops.floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _ops.rfloordiv(self, o)
+
+    def __mod__(self, o):
+        return _ops.remainder(self, o)
+
+    def __rmod__(self, o):
+        return _ops.rremainder(self, o)
+

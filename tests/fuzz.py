@@ -151,6 +151,13 @@ for _name, _f in {
     _unary(_name, _f)
 
 
+for _name, _f in {
+    "log10": lambda lib, F, x: x.abs().log10(), "log2": lambda lib, F, x: lib.log2(x.abs()),
+    "log1p": lambda lib, F, x: lib.log1p(x), "expm1": lambda lib, F, x: x.expm1(),
+}.items():
+    _unary(_name, _f)
+
+
 @op("to_dtype")
 def _c(rng, t):
     return {"dtype": str(rng.choice(["float32", "float64"]))} if is_float(t) else None
@@ -223,6 +230,13 @@ for _name, _f in {
     "minimum": lambda lib, F, a, b: lib.minimum(a, b),
     "add_alpha": lambda lib, F, a, b: lib.add(a, b, alpha=2),
     "gt": lambda lib, F, a, b: a > b, "eq": lambda lib, F, a, b: a == b,
+}.items():
+    _binary(_name, _f)
+
+
+for _name, _f in {
+    "remainder": lambda lib, F, a, b: a % b, "fmod": lambda lib, F, a, b: lib.fmod(a, b),
+    "floor_divide": lambda lib, F, a, b: a.detach() // b.detach(),   # torch has no gradient
 }.items():
     _binary(_name, _f)
 
@@ -775,6 +789,8 @@ COMPOSES = {
     "softmax": "softmax", "log_softmax": "softmax", "cross_entropy": "cross_entropy",
     "nll_loss": "cross_entropy", "mse_loss": "mse_loss",
     "scaled_dot_product_attention": "sdpa", "embedding": "embedding",
+    "log10": "log10", "log2": "log2", "log1p": "log1p", "expm1": "expm1",
+    "remainder": "remainder", "fmod": "fmod",
     "copy_slices": "view_inplace", "index_put": "index_put",
 }
 NOT_COMPOSED = {"dropout": "it draws random numbers, so its values cannot be compared with "

@@ -20,6 +20,8 @@ from .elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, 
                           isfinite, isnan, le, log, logical_and, logical_not, logical_or, lt,
                           masked_fill, maximum, minimum, mul, ne, neg, pow, rdiv, result_type,
                           rpow, rsqrt, rsub, sign, sin, sqrt, square, sub, to_dtype, where)
+from .elementwise import (expm1, floor_divide, fmod, log1p, log2, log10, remainder,
+                          rfloordiv, rremainder)
 from .linalg import bmm, linear, matmul, mm
 from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
 from .normalization import layer_norm, rms_norm
@@ -36,4 +38,5 @@ TENSOR_METHODS = [
     "t", "unsqueeze", "squeeze", "expand", "expand_as", "split", "chunk", "unbind", "sum",
     "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
     "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite", "maximum", "minimum",
+    "log10", "log2", "log1p", "expm1", "remainder", "fmod", "floor_divide",
 ]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ..autograd import Function
+from ..autograd import Function, NoDerivative
 from ..tensor import Tensor, _Defaults
 from .broadcast import broadcast_error, unbroadcast
 
@@ -788,3 +788,189 @@ def maximum(a, b):
 def minimum(a, b):
     """Element-wise min of two tensors (``torch.min(a, b)`` too)."""
     return Minimum.apply(*_two_tensors("minimum", a, b))
+
+
+# ---------------------------------------------------------------- logarithms and exponentials
+class Log10(Function):
+    """y = log₁₀ x.   VJP: x̄ = ȳ / (x ln 10). Saves x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * math.log(10))
+
+
+class Log2(Function):
+    """y = log₂ x.   VJP: x̄ = ȳ / (x ln 2). Saves x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * math.log(2))
+
+
+class Log1P(Function):
+    """y = ln(1 + x), exact for small x (where 1 + x would round to 1).
+    VJP: x̄ = ȳ / (1 + x). Saves x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x + 1)
+
+
+class Expm1(Function):
+    """y = eˣ − 1, exact for small x.   VJP: x̄ = ȳ ⊙ (y + 1). Saves y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(over="ignore"):
+            y = Tensor._make(np.expm1(x._data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+def log10(x):
+    return Log10.apply(_floating(x))
+
+
+def log2(x):
+    return Log2.apply(_floating(x))
+
+
+def log1p(x):
+    return Log1P.apply(_floating(x))
+
+
+def expm1(x):
+    return Expm1.apply(_floating(x))
+
+
+# ---------------------------------------------------------------- integer-style division
+def _division_operands(op, a, b):
+    """The operands of floor_divide, remainder and fmod promoted as for a − b; refused, as
+    torch, for bool tensors and for an integer division by zero."""
+    b = _operand(b, a)
+    if not isinstance(a, Tensor):
+        a = Tensor._make(np.asarray(a, result_type(a, b)))        # remainder(number, tensor)
+    a, b = _promote(a, b)
+    dt = a._data.dtype
+    if dt == _BOOL:
+        raise NotImplementedError(f"{op}: not implemented for bool tensors (shapes "
+                                  f"{tuple(a.shape)} and {np.shape(_d(b))}), as in torch; "
+                                  f"convert them with .long() first.")
+    if dt.kind in "iu" and np.any(np.asarray(_d(b)) == 0):
+        raise RuntimeError(f"{op}: ZeroDivisionError: integer division by zero (dividend of "
+                           f"shape {tuple(a.shape)}, divisor of shape {np.shape(_d(b))} "
+                           f"holding a 0); use a floating-point tensor to get inf or NaN.")
+    return a, b
+
+
+def _quotient(op, a, b):
+    """floor(a / b) (``remainder``) or trunc(a / b) (``fmod``), a constant of a's dtype."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = _binary(op, np.floor_divide, a, b)
+        if op == "fmod":
+            q = np.trunc(np.true_divide(_d(a), _d(b))).astype(q.dtype)
+    return Tensor._make(np.asarray(q))
+
+
+class Remainder(Function):
+    """y = a − b · floor(a / b): the remainder with the sign of the divisor (Python's %).
+    VJP (as torch): ā = ȳ,  b̄ = −floor(a / b) ⊙ ȳ (the floor is piecewise constant, so it
+    carries no gradient itself). Saves floor(a / b) when b needs a gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, np.shape(_d(b)))
+        if ctx.needs_input_grad[1]:
+            ctx.q = _quotient("remainder", a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = _binary("remainder", np.fmod, a, b)
+            if m.dtype.kind != "f":
+                return np.remainder(_d(a), _d(b))
+            d = np.asarray(_d(b))        # as torch: fmod, moved by b where the signs differ
+            return np.where((m != 0) & ((d < 0) != (m < 0)), m + d, m).astype(m.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, ctx.shapes[0]) if na else None,
+                unbroadcast(-grad * ctx.q, ctx.shapes[1]) if nb else None)
+
+
+class Fmod(Function):
+    """y = a − b · trunc(a / b): the remainder with the sign of the dividend (C's fmod).
+    VJP (as torch): ā = ȳ,  b̄ = −trunc(a / b) ⊙ ȳ. Saves trunc(a / b) when b needs a
+    gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, np.shape(_d(b)))
+        if ctx.needs_input_grad[1]:
+            ctx.q = _quotient("fmod", a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _binary("fmod", np.fmod, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, ctx.shapes[0]) if na else None,
+                unbroadcast(-grad * ctx.q, ctx.shapes[1]) if nb else None)
+
+
+def remainder(input, other):
+    """``input % other``, the sign of ``other`` (``torch.remainder(number, tensor)`` too)."""
+    if not isinstance(input, Tensor):
+        return rremainder(other, input)
+    return Remainder.apply(*_division_operands("remainder", input, other))
+
+
+def rremainder(a, b):
+    """b % a, for ``number % tensor``: as torch, with no derivative for a."""
+    y = Remainder.apply(*_division_operands("remainder", b, a)).detach()
+    return NoDerivative.apply("remainder(number, tensor)", y._data, a)
+
+
+def fmod(input, other):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod: the input must be a tensor, got {type(input).__name__}; "
+                        f"write minigrad.tensor({input!r}) (torch has no fmod(number, tensor)).")
+    return Fmod.apply(*_division_operands("fmod", input, other))
+
+
+def floor_divide(input, other):
+    """floor(input / other), ``input // other``: a step function, so it has no gradient
+    (torch leaves a node that refuses backward; minigrad leaves none)."""
+    a, b = _division_operands("floor_divide", input, other)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.asarray(_binary("floor_divide", np.floor_divide, a, b))
+    return NoDerivative.apply("floor_divide", value, a, b)
+
+
+def rfloordiv(a, b):
+    """b // a, for ``number // tensor``."""
+    return floor_divide(b, a)

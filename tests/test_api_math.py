@@ -1,0 +1,233 @@
+"""The math API real PyTorch code calls, against torch: log10/log2/log1p/expm1, // % fmod,
+all/any, cumsum, prod, norm, isclose/equal, keepdims=, the binary cross-entropies, tril/triu,
+repeat and repeat_interleave. Values, dtypes, gradients for a random upstream gradient (and
+second derivatives through create_graph), edge values (0-d and empty tensors, negative dims,
+±inf, NaN, ties, zeros) and the errors torch raises. (The registry's tests check these ops too,
+on sampled shapes; here are the cases a sampler does not draw.)"""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import minigrad as mg
+import minigrad.nn.functional as MF
+from minigrad.testing import assert_close
+
+LIBS = ((mg, MF), (torch, TF))
+INF, NAN = math.inf, math.nan
+SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-8, INF, -INF, NAN])
+
+
+def both(fn, *arrays, grad=True, upstream_seed=0, create_graph=False):
+    """``fn(lib, F, *tensors)`` on minigrad and on torch from the same arrays; float arrays
+    require grad when ``grad``. Returns (minigrad output, torch output, minigrad grads, torch
+    grads), the grads for one random upstream gradient (None where there is no graph)."""
+    out = []
+    for lib, F in LIBS:
+        ts = [lib.tensor(a) for a in arrays]
+        leaves = [t.requires_grad_(True) for t in ts if grad and t.dtype in (lib.float32,
+                                                                             lib.float64)]
+        y = fn(lib, F, *ts)
+        grads = None
+        if leaves and y.requires_grad:
+            g = lib.tensor(np.random.default_rng(upstream_seed).standard_normal(tuple(y.shape)),
+                           dtype=y.dtype)
+            try:
+                grads = lib.autograd.grad(y, leaves, g, create_graph=create_graph,
+                                          allow_unused=True)
+            except RuntimeError as e:              # no derivative (floor_divide)
+                grads = f"refused: {e}"
+        out.append((y, grads))
+    (ym, gm), (yt, gt) = out
+    return ym, yt, gm, gt
+
+
+def same(ym, yt, rtol=1e-7, atol=1e-12, name="output"):
+    """Equal values (NaN where torch has NaN, the same infinities) and the same dtype."""
+    assert str(ym.dtype).split(".")[-1] == str(yt.dtype).split(".")[-1], \
+        f"{name}: dtype {ym.dtype} vs torch's {yt.dtype}"
+    assert tuple(ym.shape) == tuple(yt.shape), f"{name}: shape {ym.shape} vs {yt.shape}"
+    a, b = np.asarray(ym.detach().numpy()), yt.detach().numpy()
+    if a.dtype.kind in "biu":
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    else:
+        assert_close(a, b, rtol, atol, name=name)
+
+
+def same_grads(gm, gt, rtol=1e-7, atol=1e-12):
+    assert (gm is None) == (gt is None), f"gradients: {gm} vs torch's {gt}"
+    if isinstance(gt, str) or isinstance(gm, str):          # torch refused backward
+        assert isinstance(gm, str) and isinstance(gt, str), f"gradients: {gm} vs {gt}"
+        return
+    for i, (a, b) in enumerate(zip(gm or (), gt or ())):
+        if b is None:
+            assert a is None or not np.any(a.detach().numpy()), f"gradient {i}"
+            continue
+        same(a, b, rtol, atol, name=f"gradient {i}")
+
+
+def check(fn, *arrays, rtol=1e-7, atol=1e-12, **kw):
+    ym, yt, gm, gt = both(fn, *arrays, **kw)
+    same(ym, yt, rtol, atol)
+    same_grads(gm, gt, rtol, atol)
+    return ym, yt
+
+
+def raises_like_torch(fn, *arrays, match=None):
+    """torch refuses; minigrad refuses with an error of the same type, raised on purpose."""
+    errors = []
+    for lib, F in LIBS:
+        with pytest.raises(Exception) as info:
+            fn(lib, F, *[lib.tensor(a) for a in arrays])
+        errors.append(info)
+    m, t = errors
+    assert isinstance(m.value, t.type), f"minigrad raised {m.type.__name__}, torch {t.type.__name__}"
+    if match:
+        assert m.match(match)
+    return str(m.value)
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# =========================================================================== elementwise
+UNARY = {"log10": lambda lib, F, x: lib.log10(x), "log2": lambda lib, F, x: x.log2(),
+         "log1p": lambda lib, F, x: x.log1p(), "expm1": lambda lib, F, x: lib.expm1(x)}
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_log_exp_family_on_edge_values(name, dtype):
+    x = np.concatenate([SPECIAL, [-1.0, -0.5, 1e-20, 50.0, 1e3, -1e3]]).astype(dtype)
+    check(UNARY[name], x, rtol=1e-6 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0, 3), (3, 4)])
+def test_log_exp_family_shapes_and_second_derivative(name, shape):
+    x = rng(1).uniform(0.2, 3.0, shape)
+    check(UNARY[name], x)
+    # the derivative of the VJP (create_graph) against torch's
+    outs = []
+    for lib, F in LIBS:
+        t = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(UNARY[name](lib, F, t).sum(), t, create_graph=True)
+        outs.append(lib.autograd.grad(g.sum(), t)[0] if g.requires_grad else None)
+    same(*outs, name="second derivative")
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_log_exp_family_of_integers_is_float(name, dtype):
+    check(UNARY[name], np.array([0, 1, 3, 7]).astype(dtype))
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_log_exp_family_in_place(name):
+    x = rng(2).uniform(0.2, 3.0, (3, 2))
+    for lib, F in LIBS:
+        t = lib.tensor(x)
+        assert getattr(t, name + "_")() is t
+        same(t, UNARY[name](torch, TF, torch.tensor(x)), name=f"{lib.__name__} {name}_")
+    raises_like_torch(lambda lib, F, t: getattr(t, name + "_")(), np.array([1, 2]))
+
+
+DIVISION = {"remainder": lambda lib, F, a, b: lib.remainder(a, b),
+            "%": lambda lib, F, a, b: a % b,
+            "fmod": lambda lib, F, a, b: lib.fmod(a, b),
+            "floor_divide": lambda lib, F, a, b: lib.floor_divide(a, b),
+            "//": lambda lib, F, a, b: a // b}
+
+
+@pytest.mark.parametrize("name", DIVISION)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_division_family_on_every_pair_of_edge_values(name, dtype):
+    """Every pair of signed zeros, ±1, ±2.5, a tiny number, ±inf and NaN: torch's sign rules
+    (remainder takes the divisor's sign, fmod the dividend's), x % 0 = NaN, x // 0 = ±inf."""
+    a, b = SPECIAL[:, None].astype(dtype), SPECIAL[None, :].astype(dtype)
+    ym, yt, _, _ = both(DIVISION[name], a, b, grad=False)
+    same(ym, yt, 0, 0)
+    zero = yt.numpy() == 0
+    np.testing.assert_array_equal(np.signbit(ym.numpy())[zero], np.signbit(yt.numpy())[zero])
+
+
+@pytest.mark.parametrize("name", DIVISION)
+def test_division_family_of_integers(name):
+    a, b = np.arange(-7, 8)[:, None], np.array([-3, -2, -1, 1, 2, 3])[None, :]
+    check(DIVISION[name], a, b)
+    raises_like_torch(DIVISION[name], np.array([5, -5]), np.array([2, 0]),
+                      match="ZeroDivisionError")
+    raises_like_torch(DIVISION[name], np.array([True]), np.array([True]))
+
+
+@pytest.mark.parametrize("name", ["remainder", "%", "//", "floor_divide"])
+@pytest.mark.parametrize("a, b", [(7, "int64"), (-7.5, "int64"), (2.5, "float32"), (3, "bool")],
+                         ids=str)
+def test_division_with_a_number_and_promotion(name, a, b):
+    """tensor op number and number op tensor (__rmod__, __rfloordiv__), with torch's dtypes:
+    an integer tensor with a float number gives the default float dtype, a bool tensor with an
+    int gives int64."""
+    t = np.array([4, -3, 2]).astype(b)
+    fn = DIVISION[name]
+    check(lambda lib, F, x: fn(lib, F, x, a), t)
+    rev = {"remainder": lambda lib, F, x: lib.remainder(a, x), "%": lambda lib, F, x: a % x,
+           "//": lambda lib, F, x: a // x, "floor_divide": lambda lib, F, x: a // x}[name]
+    check(rev, t)
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+def test_remainder_and_fmod_gradients(name):
+    """ā = ȳ, b̄ = −floor(a/b)·ȳ (remainder) or −trunc(a/b)·ȳ (fmod), broadcast and summed
+    back; with a 0 divisor b̄ is ∓inf as torch's; the same values under create_graph."""
+    r = rng(3)
+    a, b = r.standard_normal((3, 4)) * 4, r.standard_normal((4,)) + 0.3
+    fn = DIVISION[name]
+    check(fn, a, b)
+    check(fn, a, b, create_graph=True)
+    check(fn, np.array(5.5), b)                              # 0-d dividend
+    check(fn, np.array([1.0, 2.0, -3.0]), np.array([0.0, 0.5, 0.0]))
+    check(lambda lib, F, x: fn(lib, F, x, -1.5), a)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x // 2, lambda x: 2.0 // x, lambda x: 7 % x,
+                                lambda x: x.floor_divide(x + 4)],
+                         ids=["x // 2", "2.0 // x", "7 % x", "floor_divide(x, x + 4)"])
+def test_no_derivative_refuses_backward_as_torch(fn):
+    """torch has no derivative for floor_divide nor for remainder(number, tensor): the result
+    is in the graph (a NotImplemented node) and a backward through it raises, even when the
+    loss also depends on x another way."""
+    a = np.array([5.0, -5.0, 3.0])
+    for lib, F in LIBS:
+        x = lib.tensor(a, requires_grad=True)
+        y = fn(x)
+        assert y.requires_grad and type(y.grad_fn).__name__ == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for .* not implemented"):
+            (x * 2 + y).sum().backward()
+        with lib.no_grad():
+            assert not fn(x).requires_grad
+
+
+@pytest.mark.parametrize("op", ["//=", "%="])
+@pytest.mark.parametrize("dtype, other", [("int64", 2), ("float64", 1.5), ("int64", 1.5),
+                                          ("float32", -2)], ids=str)
+def test_in_place_division(op, dtype, other):
+    x = np.array([5, -5, 7, 0]).astype(dtype)
+
+    def fn(lib, F, t):
+        t = t.clone()
+        if op == "//=":
+            t //= other
+        else:
+            t %= other
+        return t
+
+    if dtype == "int64" and isinstance(other, float):
+        raises_like_torch(fn, x)
+    else:
+        check(fn, x, grad=False)
+    check(lambda lib, F, t: t.clone().remainder_(lib.tensor([2.0, -2.0, 3.0, 1.0])),
+          x.astype("float64"))
+    check(lambda lib, F, t: t.clone().fmod_(-1.5), x.astype("float64"))

@@ -111,12 +111,10 @@ lab: install fonts
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+# Both thread counts in one run (1 and all cores); the figures go to benchmarks/results.json,
+# which chapter 11 reads.
 bench: install
-	@if [ -f benchmarks/run.py ]; then \
-	    $(BIN)/python benchmarks/run.py $(BENCH_ARGS); \
-	else \
-	    echo "benchmarks/run.py does not exist yet: nothing to run."; \
-	fi
+	$(BIN)/python benchmarks/run.py --json benchmarks/results.json $(BENCH_ARGS)
 
 # Random programs of 3-12 operations run on minigrad and torch (tests/fuzz.py): values, dtypes,
 # gradients and second derivatives compared; each failing program is shrunk and printed.

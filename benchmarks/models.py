@@ -115,10 +115,109 @@ def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=
     return step
 
 
-def make_gpt(activation="gelu_tanh"):
+def make_gpt(activation="gelu_tanh", sizes=None):
+    sizes = sizes or {}
+
     def make_steps():
-        return {"minigrad": gpt_step(minigrad, activation=activation),
-                "torch": gpt_step(torch, activation=activation)}
+        return {"minigrad": gpt_step(minigrad, activation=activation, **sizes),
+                "torch": gpt_step(torch, activation=activation, **sizes)}
+    return make_steps
+
+
+# --------------------------------------------------------------------------- makemore MLP
+def makemore_step(lib, vocab=27, context=3, d_emb=10, d_hidden=200, batch=32, lr=0.1, seed=0):
+    """One step of the character-level MLP language model learners write in lectures: an
+    embedding table indexed by a batch of contexts, tanh hidden layer, cross-entropy, and the
+    lecture's update ``p.data += -lr * p.grad`` — the same code on either library, from the same
+    weights."""
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    arrays = [rng.standard_normal((vocab, d_emb)).astype(f32),
+              (rng.standard_normal((context * d_emb, d_hidden)) * 0.1).astype(f32),
+              np.zeros(d_hidden, f32),
+              (rng.standard_normal((d_hidden, vocab)) * 0.01).astype(f32),
+              np.zeros(vocab, f32)]
+    params = [lib.tensor(a, requires_grad=True) for a in arrays]
+    C, W1, b1, W2, b2 = params
+    X = lib.tensor(rng.integers(0, vocab, (batch, context)))
+    Y = lib.tensor(rng.integers(0, vocab, batch))
+
+    def step():
+        emb = C[X]
+        h = lib.tanh(emb.view(emb.shape[0], -1) @ W1 + b1)
+        logits = h @ W2 + b2
+        loss = lib.nn.functional.cross_entropy(logits, Y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        for p in params:
+            p.data += -lr * p.grad
+        return loss
+    return step
+
+
+def makemore_numpy_step(vocab=27, context=3, d_emb=10, d_hidden=200, batch=32, lr=0.1, seed=0):
+    """The same step by hand, the backward written out as the lecture does it."""
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    C = rng.standard_normal((vocab, d_emb)).astype(f32)
+    W1 = (rng.standard_normal((context * d_emb, d_hidden)) * 0.1).astype(f32)
+    b1 = np.zeros(d_hidden, f32)
+    W2 = (rng.standard_normal((d_hidden, vocab)) * 0.01).astype(f32)
+    b2 = np.zeros(vocab, f32)
+    X = rng.integers(0, vocab, (batch, context))
+    Y = rng.integers(0, vocab, batch)
+    rows = np.arange(batch)
+
+    def step():
+        e = C[X].reshape(batch, -1)             # embedding, concatenated
+        h = np.tanh(e @ W1 + b1)
+        z = h @ W2 + b2
+        z_max = z.max(axis=1, keepdims=True)
+        ez = np.exp(z - z_max)
+        s = ez.sum(axis=1, keepdims=True)
+        loss = np.mean(np.log(s[:, 0]) + z_max[:, 0] - z[rows, Y])
+        dz = ez / s                             # (softmax − onehot) / N
+        dz[rows, Y] -= 1
+        dz /= batch
+        dW2, db2 = h.T @ dz, dz.sum(axis=0)
+        dpre = (dz @ W2.T) * (1 - h * h)        # tanh' = 1 − tanh²
+        dW1, db1 = e.T @ dpre, dpre.sum(axis=0)
+        dC = np.zeros_like(C)
+        np.add.at(dC, X, (dpre @ W1.T).reshape(batch, context, -1))   # rows used twice add up
+        for p, g in ((C, dC), (W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            p -= lr * g
+        return loss
+    return step
+
+
+def make_makemore():
+    def make_steps():
+        return {"minigrad": makemore_step(minigrad), "torch": makemore_step(torch),
+                "numpy": makemore_numpy_step()}
+    return make_steps
+
+
+# --------------------------------------------------------------------------- one op, one node
+def op_step(lib, backward):
+    """The fixed cost of the graph: one recorded ``a + b`` on (32, 10) float32 tensors, or one
+    small forward and backward, ``(a * b).sum().backward()``."""
+    rng = np.random.default_rng(0)
+    a, b = (lib.tensor(rng.standard_normal((32, 10)).astype(np.float32), requires_grad=True)
+            for _ in range(2))
+    if backward:
+        def step():
+            a.grad = b.grad = None
+            (a * b).sum().backward()
+    else:
+        def step():
+            return a + b
+    return step
+
+
+def make_op(backward):
+    def make_steps():
+        return {"minigrad": op_step(minigrad, backward), "torch": op_step(torch, backward)}
     return make_steps
 
 
@@ -132,4 +231,16 @@ BENCHMARKS = [
               make_gpt(), n_steps=10),
     Benchmark("gpt-light exact GELU", "the same with exact (erf) GELU",
               make_gpt("gelu"), n_steps=10),
+    Benchmark("tiny GPT (8×16, d32, 2h, 2L)",
+              "nanoGPT-style size: vocab 65, context 16, d_model 32, 2 heads, 2 blocks, "
+              "batch 8, AdamW", make_gpt(sizes=dict(vocab=65, context=16, d_model=32,
+                                                     n_heads=2, n_layers=2, batch=8)),
+              n_steps=50),
+    Benchmark("makemore MLP (32×3, 10→200→27)",
+              "embedding 10, context 3, 200 tanh, vocab 27, batch 32, p.data += -lr * p.grad",
+              make_makemore(), n_steps=200),
+    Benchmark("one recorded a + b (32×10)", "a + b, both requiring grad, float32",
+              make_op(backward=False), n_steps=2000),
+    Benchmark("(a * b).sum().backward()", "one product, one sum, the backward walk (32×10)",
+              make_op(backward=True), n_steps=500),
 ]

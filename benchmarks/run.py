@@ -7,9 +7,10 @@ For each model the same step — forward, cross-entropy loss, backward, SGD upda
 and the script prints the median time per step and the ratios. numpy is the floor: the
 minigrad/numpy ratio is the whole cost of having a graph.
 
-    python benchmarks/run.py            # all models
-    python benchmarks/run.py --quick    # fewer repeats
-    python benchmarks/run.py --json out.json
+    python benchmarks/run.py                 # all models, at 1 thread and at all cores
+    python benchmarks/run.py --quick         # fewer repeats
+    python benchmarks/run.py --threads 1     # one table only
+    python benchmarks/run.py --json out.json # also write the figures (make bench: results.json)
 """
 import argparse
 import json
@@ -47,46 +48,57 @@ def measure(steps, n_steps, repeats):
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
-    p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="threads for torch and numpy's BLAS (default: all cores)")
-    p.add_argument("--only", nargs="*", help="model names to run")
-    p.add_argument("--json", help="also write the results to this JSON file")
-    args = p.parse_args(argv)
-
+def run(threads, only=None, quick=False):
+    """Every benchmark at one thread count: a list of rows, printed as a table as they come."""
     from threadpoolctl import threadpool_limits
-    threadpool_limits(args.threads)
-    torch.set_num_threads(args.threads)
-
-    results = []
-    print(f"threads: {args.threads}   numpy {np.__version__}   torch {torch.__version__}   "
-          f"python {platform.python_version()}")
+    threadpool_limits(threads)
+    torch.set_num_threads(threads)
+    print(f"\nthreads: {threads}")
     print(f"{'model':34s} {'minigrad':>10s} {'torch':>10s} {'numpy':>10s} "
           f"{'mg/torch':>9s} {'mg/numpy':>9s}")
+    results = []
     for bench in models.BENCHMARKS:
-        if args.only and bench.name not in args.only:
+        if only and bench.name not in only:
             continue
         steps = bench.make_steps()
-        n_steps, repeats = bench.n_steps, (3 if args.quick else bench.repeats)
-        t = measure(steps, n_steps, repeats)
+        t = measure(steps, bench.n_steps, 3 if quick else bench.repeats)
         row = {"model": bench.name, "description": bench.description, "seconds": t,
                "mg_over_torch": t["minigrad"] / t["torch"]}
-        line = (f"{bench.name:34s} {t['minigrad'] * 1e3:8.3f}ms {t['torch'] * 1e3:8.3f}ms ")
+        line = f"{bench.name:34s} {_ms(t['minigrad'])} {_ms(t['torch'])} "
         if "numpy" in t:
             row["mg_over_numpy"] = t["minigrad"] / t["numpy"]
-            line += f"{t['numpy'] * 1e3:8.3f}ms {row['mg_over_torch']:9.2f} {row['mg_over_numpy']:9.2f}"
+            line += f"{_ms(t['numpy'])} {row['mg_over_torch']:9.2f} {row['mg_over_numpy']:9.2f}"
         else:
             line += f"{'-':>10s} {row['mg_over_torch']:9.2f} {'-':>9s}"
         print(line, flush=True)
         results.append(row)
+    return results
+
+
+def _ms(seconds):
+    return f"{seconds * 1e3:8.3f}ms" if seconds >= 1e-4 else f"{seconds * 1e6:8.1f}µs"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
+    p.add_argument("--threads", type=int, nargs="+", default=sorted({1, os.cpu_count()}),
+                   help="thread counts for torch and numpy's BLAS, one table each "
+                        "(default: 1 and all cores)")
+    p.add_argument("--only", nargs="*", help="model names to run")
+    p.add_argument("--json", help="also write the results to this JSON file")
+    args = p.parse_args(argv)
+
+    print(f"numpy {np.__version__}   torch {torch.__version__}   "
+          f"python {platform.python_version()}   cores {os.cpu_count()}")
+    runs = [{"threads": n, "results": run(n, args.only, args.quick)} for n in args.threads]
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "numpy": np.__version__,
-                       "torch": torch.__version__, "python": platform.python_version(),
-                       "results": results}, f, indent=2)
-    return results
+            json.dump({"numpy": np.__version__, "torch": torch.__version__,
+                       "python": platform.python_version(), "cores": os.cpu_count(),
+                       "runs": runs}, f, indent=2)
+            f.write("\n")
+    return runs
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ FR = {
     "not": "step",
     "{n} weights in {m} parameters": "{n} poids dans {m} paramètres",
     "{what} vs the notes": "{what} vs les notes",
+    "activations kept: {now:.2f} MiB (was {before:.2f} MiB)":
+        "activations conservées : {now:.2f} Mio (avant : {before:.2f} Mio)",
+    "{lib} loss {loss:.4f} (max |Δ| = {diff:.3g}), {rate:.0%} kept":
+        "{lib} perte {loss:.4f} (max |Δ| = {diff:.3g}), {rate:.0%} conservés",
     "{lib:8} train accuracy {train:.4f}": "{lib:8} précision {train:.4f}",
     "is exactly {batch}× the right value: {batch} is the batch size":
         "vaut exactement {batch}× la bonne valeur : {batch} est la taille du lot",
@@ -69,7 +73,7 @@ def test_tr_looks_the_text_up_in_the_languages_table(fr):
     assert tr("by hand:", lang="fr") == "à la main :"
     assert tr("{n} weights in {m} parameters", lang="fr", n=2, m=3) == "2 poids dans 3 paramètres"
     assert tr("{lib:8} train accuracy {train:.4f}", lang="fr", lib="torch", train=0.5) == \
-        "torch    précision 0.5000"
+        "torch    précision 0,5000"
 
 
 def test_a_missing_text_raises_missing_translation_naming_the_table(fr):
@@ -222,6 +226,9 @@ def test_missing_command_exits_0_when_the_table_is_complete(tree, monkeypatch, c
     ("{lib:8} train accuracy {train:.4f}", {"lib": "minigrad", "train": 0.98765}),
     ("{what} vs the notes", {"what": "torch: ∂L/∂W₂"}),
     ("is exactly {batch}× the right value: {batch} is the batch size", {"batch": 4}),
+    ("activations kept: {now:.2f} MiB (was {before:.2f} MiB)", {"now": 8.5, "before": 24.25}),
+    ("{lib} loss {loss:.4f} (max |Δ| = {diff:.3g}), {rate:.0%} kept",
+     {"lib": "torch", "loss": 2.5, "diff": 0.125, "rate": 0.95}),
 ])
 def test_untranslate_inverts_tr(fr, key, values):
     translated = tr(key, lang="fr", **values)
@@ -251,6 +258,38 @@ def test_untranslate_replaces_whole_words_only(fr):
 
 def test_untranslate_of_english_is_the_text_itself():
     assert T.untranslate("by hand: 1.0", "en") == "by hand: 1.0"
+
+
+# --------------------------------------------------------------------------- decimal marks
+def test_a_number_in_a_sentence_takes_the_languages_decimal_mark(fr, monkeypatch):
+    key = "activations kept: {now:.2f} MiB (was {before:.2f} MiB)"
+    monkeypatch.setitem(lang._tables, "ro", {key: "activări păstrate: {now:.2f} MiB (înainte: "
+                                                  "{before:.2f} MiB)"})
+    monkeypatch.setitem(lang._tables, "zh", {key: "保留的激活：{now:.2f} MiB（之前 {before:.2f} MiB）"})
+    values = {"now": np.float64(8.5), "before": 24.25}
+    assert tr(key, **values) == "activations kept: 8.50 MiB (was 24.25 MiB)"
+    assert tr(key, lang="fr", **values) == "activations conservées : 8,50 Mio (avant : 24,25 Mio)"
+    assert tr(key, lang="ro", **values) == "activări păstrate: 8,50 MiB (înainte: 24,25 MiB)"
+    assert tr(key, lang="zh", **values) == "保留的激活：8.50 MiB（之前 24.25 MiB）"
+
+
+def test_a_formula_an_exponent_and_a_text_keep_the_point(fr):
+    key = "{lib} loss {loss:.4f} (max |Δ| = {diff:.3g}), {rate:.0%} kept"
+    assert tr(key, lang="fr", lib="torch", loss=2.5, diff=0.125, rate=0.95) == \
+        "torch perte 2,5000 (max |Δ| = 0.125), 95\u202f% conservés"
+    assert tr(key, lang="fr", lib="0.5", loss=3e-9, diff=1, rate=1) == \
+        "0.5 perte 0,0000 (max |Δ| = 1), 100\u202f% conservés"   # "0.5" is a text: as given
+    assert lang.decimal("2.2e-16", "fr") == "2.2e-16"
+    assert lang.decimal("[0.5, 1.25]", "ro") == "[0,5, 1,25]" and lang.decimal("1.5", "zh") == "1.5"
+    assert lang.in_formula("max |Δ| = ") and lang.in_formula("x ≤") and not lang.in_formula("loss ")
+
+
+def test_ntr_writes_numbers_with_the_decimal_mark_too(monkeypatch):
+    monkeypatch.setitem(lang._tables, "ro", {"{n} steps, {ms:.1f} ms": {
+        "one": "{n} pas, {ms:.1f} ms", "few": "{n} pași, {ms:.1f} ms",
+        "other": "{n} de pași, {ms:.1f} ms"}})
+    assert lang.ntr("{n} step, {ms:.1f} ms", "{n} steps, {ms:.1f} ms", n=20, ms=1.25,
+                    lang="ro") == "20 de pași, 1,2 ms"
 
 
 # --------------------------------------------------------------------------- display width

@@ -31,6 +31,14 @@ full-width colon in Chinese). Columns are padded by *display width* (:func:`widt
 a Chinese character takes two columns of a terminal or a notebook's output, a combining accent
 none; ``tr`` pads its ``{field:12}`` fields that way.
 
+A number that ``tr`` or ``ntr`` writes into a sentence takes the language's decimal mark
+(:data:`DECIMAL_MARKS`, :func:`decimal`): French and Romanian prose write "8,50 Mio", "0,9812",
+as their book's text does. Code keeps the point, and so does a figure that is part of a
+formula or a check line: a field right after ``=``, ``<``, ``≤``, ``≈`` (``max |Δ| = {diff:.3g}``,
+``1/(1 − p) = {scale:.4g}``), a number written with an exponent (``2.2e-16``), and a text the
+code formatted itself before handing it over (``verdict(…)``'s ``max |Δ| = 3.1e-17 ≤ 1e-12 ✓``,
+an array, a shape). A French percentage takes its narrow no-break space ("95\u202f%").
+
 Chinese figure text needs a CJK font: :func:`set_language` puts the first installed one of
 :data:`CJK_FONTS` in front of matplotlib's sans-serif list (``make install`` and Binder's
 ``apt.txt`` install WenQuanYi Micro Hei), and raises if none is installed rather than drawing
@@ -38,6 +46,7 @@ missing-glyph boxes. Figures are written as SVG (text drawn as glyph outlines, s
 does not depend on the reader's fonts and the browser test can see which font drew each glyph).
 """
 import json
+import numbers
 import pathlib
 import re
 import string
@@ -53,6 +62,8 @@ SEPARATORS = {"en": ": ", "ro": ": ", "fr": "\u00a0: ", "zh": "："}
 PLURAL_FORMS = {"en": ("one", "other"), "ro": ("one", "few", "other"), "fr": ("one", "other"),
                 "zh": ("other",)}
 """The plural categories a text with a count takes in each language (CLDR's names)."""
+DECIMAL_MARKS = {"en": ".", "ro": ",", "fr": ",", "zh": "."}
+"""The mark between the whole and the fractional part of a number in a sentence (:func:`decimal`)."""
 
 _current = {"lang": "en"}
 _tables = {}
@@ -113,20 +124,57 @@ def pad(text, columns, align="<"):
 
 
 _WIDTH_SPEC = re.compile(r"([<>^]?)(\d+)s?")
+_FORMULA_END = re.compile(r"[=<>≤≥≈]\s*$")
+
+
+def in_formula(before):
+    """Whether a field that follows the text ``before`` stands in a formula (``… = {x}``) and
+    so keeps code's decimal point."""
+    return bool(_FORMULA_END.search(before))
+
+
+def decimal(text, lang=None):
+    """The number ``text`` (as Python formats it) with ``lang``'s decimal mark
+    (:data:`DECIMAL_MARKS`): ``decimal("8.50", "fr")`` → ``"8,50"``, ``"95%"`` → ``"95\u202f%"``
+    in French. A number with an exponent (``"2.2e-16"``) keeps the point: that is code's
+    notation."""
+    lang = lang or _current["lang"]
+    text = str(text)
+    if DECIMAL_MARKS[lang] != "." and "e" not in text.lower():
+        text = re.sub(r"(?<=\d)\.(?=\d)", DECIMAL_MARKS[lang], text)
+    if lang == "fr":
+        text = re.sub(r"(?<=\d)%", "\u202f%", text)
+    return text
 
 
 class _Formatter(string.Formatter):
     """``str.format`` that pads a text field given a plain width (``{name:12}``, ``{name:>8s}``)
-    by display width (:func:`pad`), so translated words line up as English's do."""
+    by display width (:func:`pad`), so translated words line up as English's do, and writes a
+    number in a sentence with the language's decimal mark (:func:`decimal`, not in a formula:
+    :func:`in_formula`)."""
+
+    def __init__(self, lang):
+        super().__init__()
+        self.lang, self._before = lang, ""
+
+    def parse(self, format_string):
+        for literal, name, spec, conversion in super().parse(format_string):
+            if name is not None:
+                self._before = literal
+            yield literal, name, spec, conversion
 
     def format_field(self, value, spec):
         m = _WIDTH_SPEC.fullmatch(spec)
         if isinstance(value, str) and m:
             return pad(value, int(m.group(2)), m.group(1) or "<")
-        return super().format_field(value, spec)
+        out = super().format_field(value, spec)
+        if _is_number(value) and not in_formula(self._before):
+            out = decimal(out, self.lang)
+        return out
 
 
-_FORMATTER = _Formatter()
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _lookup(text, lang):
@@ -148,7 +196,7 @@ def tr(text, lang=None, **values):
     if isinstance(out, dict):
         raise TypeError(f"{text!r} has plural forms in the {NAMES[lang]} table: "
                         f"print it with ntr(singular, plural, n=…)")
-    return _FORMATTER.vformat(out, (), values) if values else out
+    return _Formatter(lang).vformat(out, (), values) if values else out
 
 
 def plural_category(n, lang):
@@ -193,7 +241,7 @@ def ntr(one, other, n, lang=None, **values):
                     f"(for n = {n}): add it to minigrad/course/locales/{lang}.json")
             forms = forms[category]
         out = forms
-    return _FORMATTER.vformat(out, (), values)
+    return _Formatter(lang).vformat(out, (), values)
 
 
 def labelled(label, text="", lang=None):

@@ -30,7 +30,7 @@ two models), ``leaf_nodes`` (the ``AccumulateGrad`` nodes a loss reaches) and ``
 import numpy as np
 
 from .compare import CheckFailed, to_numpy, verdict
-from .lang import pad, tr, width
+from .lang import ntr, pad, tr, width
 
 __all__ = ["digits_data", "shifted_copy_task", "make_mlp", "minibatches", "train", "accuracy",
            "flat_parameters", "compare_parameters", "leaf_nodes", "adamw_step"]
@@ -184,7 +184,8 @@ def compare_parameters(model_a, model_b, grad=False, tol=1e-12):
     for name, shape, diff in rows:
         print(f"{pad(name, wn)}  {pad(shape, ws)}  {verdict(diff, tol)}")
     worst = max(r[2] for r in rows)
-    print(tr("{n} parameters, largest max |Δ| = {worst}", n=len(rows), worst=verdict(worst, tol)))
+    print(ntr("{n} parameter, largest max |Δ| = {worst}", "{n} parameters, largest max |Δ| = "
+              "{worst}", n=len(rows), worst=verdict(worst, tol)))
     if worst > tol:
         raise CheckFailed(f"compare_parameters: max |Δ| = {worst:.3e} exceeds {tol:.0e}")
     return worst

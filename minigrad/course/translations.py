@@ -43,7 +43,7 @@ import sys
 
 import nbformat
 
-from .lang import LANGUAGES, SEPARATORS, table
+from .lang import DECIMAL_MARKS, LANGUAGES, SEPARATORS, in_formula, table
 
 SOURCES = ("chapters", "solutions")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
@@ -281,14 +281,20 @@ def _template(value):
     return parts if any(name is not None for _, name in parts) else None
 
 
+_NUMBER = r"\s*(?:[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?(?:\u202f?%)?|[-+]?(?:nan|inf))"
+
+
 def _template_regex(translated, counts=(), to_the_end=()):
     """A regex matching the output of the format string ``translated``, one group per field
     (a field used twice must capture the same text twice). A field's text is looked for
     within one line, as little of it as the template allows; a field that ends the template
     and is named in ``to_the_end`` (English writes words after it) takes the rest of the line;
-    a field named in ``counts`` (the ``{n}`` of a plural form) holds a whole number only."""
+    a field named in ``counts`` (the ``{n}`` of a plural form) holds a whole number only, and
+    a field with a number's format (``{loss:.4f}``) a number only."""
     out, groups = [], {}
     parts = _parts(translated)
+    numeric = {name for _, name, spec, _ in string.Formatter().parse(translated)
+               if name is not None and spec and spec[-1] in "eEfFgGn%"}
     for k, (lit, name) in enumerate(parts):
         out.append(re.escape(lit))
         if name is None:
@@ -298,10 +304,23 @@ def _template_regex(translated, counts=(), to_the_end=()):
         else:
             groups[name] = f"f{len(groups)}"
             last = k == len(parts) - 1
-            text = r"\s*\d+" if name in counts else ".*" if last and name in to_the_end \
-                else ".*?"
+            text = r"\s*\d+" if name in counts else _NUMBER if name in numeric \
+                else ".*" if last and name in to_the_end else ".*?"
             out.append(f"(?P<{groups[name]}>{text})")
     return re.compile("".join(out)), groups
+
+
+def _prose_numbers(template):
+    """The fields of ``template`` that may hold a number ``tr`` wrote with the language's
+    decimal mark: a field with a number's format, or none, and not in a formula
+    (:func:`~minigrad.course.lang.in_formula`)."""
+    return {name for lit, name, spec, _ in string.Formatter().parse(template)
+            if name is not None and not in_formula(lit) and (not spec or spec[-1] in "eEfFgGn%")}
+
+
+def _point(text):
+    """A number written with a decimal comma (and a French percentage) back in code's form."""
+    return re.sub(r"(?<=\d)\u202f%", "%", re.sub(r"(?<=\d),(?=\d)", ".", text))
 
 
 def untranslate(text, lang):
@@ -313,7 +332,8 @@ def untranslate(text, lang):
     when the field values are themselves untranslated text. Each plural form of an ``ntr``
     text becomes English's singular when its ``{n}`` is 1, the plural otherwise; what is
     left of the language's label separator (:data:`~minigrad.course.lang.SEPARATORS`)
-    becomes English's ``": "``."""
+    becomes English's ``": "``; a number a field wrote with the language's decimal mark
+    (:func:`~minigrad.course.lang.decimal`) gets its point back."""
     if lang == "en":
         return text
     singular = _singulars()
@@ -340,15 +360,20 @@ def untranslate(text, lang):
         followed = {name for (_, name), (lit, _) in zip(key_parts, key_parts[1:]) if lit}
         regex, groups = _template_regex(value, counts=("n",) if key in singular else (),
                                         to_the_end=followed)
+        numbers = _prose_numbers(value) if DECIMAL_MARKS[lang] != "." or lang == "fr" else set()
 
-        def english(m, key=key, groups=groups):
+        def english(m, key=key, groups=groups, numbers=numbers):
             out = []
             if key in singular and "n" in groups and m.group(groups["n"]).strip() == "1":
                 key = singular[key]
             for lit, name in _parts(key):
                 out.append(keep(lit) if lit else "")
                 if name is not None:
-                    out.append(m.group(groups[name]) if name in groups else keep(f"{{{name}}}"))
+                    if name not in groups:
+                        out.append(keep(f"{{{name}}}"))
+                    else:
+                        field = m.group(groups[name])
+                        out.append(_point(field) if name in numbers else field)
             return "".join(out)
         text = regex.sub(english, text)
     if SEPARATORS[lang] != SEPARATORS["en"]:

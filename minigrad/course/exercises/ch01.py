@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..lang import tr
+from ..lang import ntr, tr
 from .core import Misconception, assert_close_or_explain, check_function_vjp, seeded, task
 
 
@@ -173,7 +173,7 @@ def _dag_cases(rng):
             k = int(rng.integers(1, 4))
             parents = [nodes[int(j)] for j in rng.integers(0, i, size=k)]
             nodes.append(_N(f"v{i}", parents))
-        cases.append((tr("a random DAG of {n} nodes", n=len(nodes)), _N("root", nodes[-3:])))
+        cases.append((ntr("a random DAG of {n} node", "a random DAG of {n} nodes", n=len(nodes)), _N("root", nodes[-3:])))
     chain = _N("c0")
     for i in range(1, 3000):
         chain = _N(f"c{i}", (chain,))
@@ -199,14 +199,18 @@ def _(topo_sort):
         ids = [id(n) for n in order]
         if len(set(ids)) != len(ids):
             dup = next(n for n in order if ids.count(id(n)) > 1)
-            raise Misconception(tr("on {case} node {node} appears {n} times — remember which "
-                                   "nodes you have visited (a set) and add each once",
-                                   case=name, node=dup.label, n=ids.count(id(dup))))
+            raise Misconception(ntr("on {case} node {node} appears {n} time — remember which "
+                                    "nodes you have visited (a set) and add each once",
+                                    "on {case} node {node} appears {n} times — remember which "
+                                    "nodes you have visited (a set) and add each once",
+                                    case=name, node=dup.label, n=ids.count(id(dup))))
         missing = [n.label for n in reach if id(n) not in set(ids)]
         if missing:
-            raise Misconception(tr("on {case} your order misses {n} node(s) (e.g. {node}) — "
-                                   "follow _parents from every node you visit", case=name,
-                                   n=len(missing), node=missing[0]))
+            raise Misconception(ntr("on {case} your order misses {n} node ({node}) — follow "
+                                    "_parents from every node you visit",
+                                    "on {case} your order misses {n} nodes (e.g. {node}) — "
+                                    "follow _parents from every node you visit", case=name,
+                                    n=len(missing), node=missing[0]))
         if len(order) != len(reach):
             raise Misconception(tr("on {case} your order has nodes that are not in the graph",
                                    case=name))

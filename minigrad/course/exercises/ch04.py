@@ -114,9 +114,12 @@ def _expect_leaves(parameters_of, loss, named, libname, absent=None):
                                "not .detach(), .clone() or .data", lib=libname,
                                names=", ".join(copies)))
     if missed:
-        raise Misconception(tr("({lib}) you missed {n} of the {total} parameters ({names}) — "
-                               "follow EVERY edge of next_functions, not only the first, down "
-                               "to the AccumulateGrad nodes, and return their .variable",
+        raise Misconception(ntr("({lib}) you missed {n} of the {total} parameters ({names}) — "
+                                "follow EVERY edge of next_functions, not only the first, down "
+                                "to the AccumulateGrad nodes, and return their .variable",
+                                "({lib}) you missed {n} of the {total} parameters ({names}) — "
+                                "follow EVERY edge of next_functions, not only the first, down "
+                                "to the AccumulateGrad nodes, and return their .variable",
                                lib=libname, n=len(missed), total=len(named),
                                names=", ".join(missed)))
     extra = [t for t in got if id(t) not in by_id]
@@ -125,10 +128,14 @@ def _expect_leaves(parameters_of, loss, named, libname, absent=None):
         if absent and any(bad is p for p in absent.values()):
             raise Misconception(tr("({lib}) you returned a parameter the loss does not use",
                                    lib=libname))
-        raise Misconception(tr("({lib}) you returned {n} tensor(s) that are not the model's "
-                               "parameter objects (e.g. one of shape {shape}) — return "
-                               "node.variable itself, the very object, not a copy or a "
-                               "gradient", lib=libname, n=len(extra), shape=tuple(bad.shape)))
+        raise Misconception(ntr("({lib}) you returned {n} tensor that is not one of the "
+                                "model's parameter objects (shape {shape}) — return "
+                                "node.variable itself, the very object, not a copy or a "
+                                "gradient",
+                                "({lib}) you returned {n} tensors that are not the model's "
+                                "parameter objects (e.g. one of shape {shape}) — return "
+                                "node.variable itself, the very object, not a copy or a "
+                                "gradient", lib=libname, n=len(extra), shape=tuple(bad.shape)))
 
 
 # --------------------------------------------------------------------------- 04.2 SGD step

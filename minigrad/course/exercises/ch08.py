@@ -8,7 +8,7 @@ tiled product of side T multiplies blocks of at most T×T, one per (i, j, t).
 """
 import numpy as np
 
-from ..lang import tr
+from ..lang import ntr, tr
 from .core import (Misconception, as_numpy, assert_close_or_explain, explain_vjp_count,
                    gradcheck_or_explain, reveal, seeded, task)
 
@@ -131,8 +131,9 @@ def _explain_edges(name, got, expected, a, b, tile, formula):
     skipped = np.zeros((m, n))
     skipped[:mm, :nn] = a[:mm, :kk] @ b[:kk, :nn]
     if np.allclose(g, skipped, atol=1e-9) and not np.allclose(g, expected, atol=1e-9):
-        sizes = [tr("{dim} = {v} gives ⌈{v}/{tile}⌉ = {tiles} tiles, not {v} // {tile} = "
-                    "{floor}", dim=d, v=v, tile=tile, tiles=_ceil(v, tile), floor=v // tile)
+        sizes = [ntr("{dim} = {v} gives ⌈{v}/{tile}⌉ = {n} tile, not {v} // {tile} = {floor}",
+                     "{dim} = {v} gives ⌈{v}/{tile}⌉ = {n} tiles, not {v} // {tile} = {floor}",
+                     dim=d, v=v, tile=tile, n=_ceil(v, tile), floor=v // tile)
                  for d, v in (("m", m), ("n", n), ("k", k)) if v % tile]
         raise Misconception(tr("your {name} leaves out the edge tiles: when a size is not a "
                                "multiple of T = {tile}, the last tile is smaller but still "
@@ -210,10 +211,13 @@ def _tiled_matmul(tiled_matmul):
         done = sum(1 for x, y in log if np.prod(x) and np.prod(y))
         want = _expected_products(sa[0], sa[1], sb[1], tile)
         if done != want:
-            raise Misconception(tr(
-                "tiled_matmul computed {done} block products for {a}·{b} with T = {tile}, but "
+            raise Misconception(ntr(
+                "tiled_matmul computed {n} block product for {a}·{b} with T = {tile}, but "
                 "there are ⌈m/T⌉·⌈n/T⌉·⌈k/T⌉ = {want}: one A_it·B_tj per tile (i, j) of C and "
-                "per t — {formula}", done=done, a=sa, b=sb, tile=tile, want=want,
+                "per t — {formula}",
+                "tiled_matmul computed {n} block products for {a}·{b} with T = {tile}, but "
+                "there are ⌈m/T⌉·⌈n/T⌉·⌈k/T⌉ = {want}: one A_it·B_tj per tile (i, j) of C and "
+                "per t — {formula}", n=done, a=sa, b=sb, tile=tile, want=want,
                 formula=formula))
 
 

@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from ..lang import tr
+from ..lang import ntr, tr
 from ..memory import _buffer, saved_arrays, total_saved_bytes
 from .core import Misconception, as_numpy, assert_close_or_explain, check_function_vjp, seeded, task
 
@@ -26,6 +26,11 @@ __all__ = ["WRONG"]
 # attributes every node has; anything else array-like on a ctx is something it keeps
 _NODE_INTERNALS = {"_saved", "_edges", "_input_meta", "_output_meta", "_n_outputs",
                    "needs_input_grad", "_retained", "_freed", "_materialize", "_non_diff"}
+
+
+def _bytes(n):
+    """``n`` bytes, said in the reader's language ("1 byte", "85 de octeți")."""
+    return ntr("{n} byte", "{n} bytes", n=n)
 
 
 def _arrays_in(value):
@@ -122,9 +127,9 @@ def _activation_bytes(activation_bytes):
         }
         for wrong, why in mistakes.items():
             if wrong != measured and np.isclose(float(got), wrong):
-                raise Misconception(tr("{case}: you said {got} bytes, the graph keeps "
-                                       "{measured} — {why}", case=case, got=int(got),
-                                       measured=measured, why=why))
+                raise Misconception(tr("{case}: you said {got}, the graph keeps {measured} "
+                                       "— {why}", case=case, got=_bytes(int(got)),
+                                       measured=_bytes(measured), why=why))
         assert_close_or_explain(tr("answer for {case}", case=case), float(got),
                                 float(measured), kind=None,
                                 formula=tr("count the distinct activation buffers the nodes "
@@ -164,11 +169,16 @@ def _linear_tanh(LinearTanh):
     if have > need:
         extra = [a.shape for a in kept.values()
                  if not any(a is _buffer(t._data) for t in (x, w, y))]
-        raise Misconception(tr(
-            "your node keeps {have} bytes, but x, W and y ({need} bytes) are all its VJP "
-            "reads: z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. "
-            "Besides them it keeps array(s) of shape {extra} — each saved array stays alive "
-            "until backward runs", have=have, need=need, extra=extra))
+        raise Misconception(ntr(
+            "your node keeps {have}, but x, W and y ({need}) are all its VJP reads: "
+            "z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. Besides "
+            "them it keeps {n} array of shape {extra} — each saved array stays alive until "
+            "backward runs",
+            "your node keeps {have}, but x, W and y ({need}) are all its VJP reads: "
+            "z̄ = ȳ ⊙ (1 − y²) needs the output y, not the pre-activation z = x·W. Besides "
+            "them it keeps {n} arrays of shapes {extra} — each saved array stays alive until "
+            "backward runs", have=_bytes(have), need=_bytes(need), n=len(extra),
+            extra=", ".join(str(s) for s in extra)))
 
 
 # --------------------------------------------------------------------------- 10.3
@@ -224,19 +234,22 @@ def _checkpoint(Checkpoint):
         gc.collect()
         alive = [r() for r in seg.inside[0] if r() is not None] if seg.inside else []
         if alive:
-            raise Misconception(tr(
-                "after the forward pass {n} activation(s) inside the segment (shapes "
-                "{shapes}) are still alive: your node is saving the activations anyway. Keep "
-                "only the inputs (ctx.save_for_backward(*args)) and run fn again in backward",
-                n=len(alive), shapes=[tuple(t.shape) for t in alive]))
+            raise Misconception(ntr(
+                "after the forward pass {n} activation inside the segment (shape {shapes}) "
+                "is still alive: your node is saving the activations anyway. Keep only the "
+                "inputs (ctx.save_for_backward(*args)) and run fn again in backward",
+                "after the forward pass {n} activations inside the segment (shapes {shapes}) "
+                "are still alive: your node is saving the activations anyway. Keep only the "
+                "inputs (ctx.save_for_backward(*args)) and run fn again in backward",
+                n=len(alive), shapes=", ".join(str(tuple(t.shape)) for t in alive)))
         kept = _kept(out.grad_fn)
         have = sum(a.nbytes for a in kept.values())
         inputs = sum(a._data.nbytes for a in args)
         if have > inputs:
             raise Misconception(tr(
-                "your Checkpoint node keeps {have} bytes but its inputs take {inputs}: a "
+                "your Checkpoint node keeps {have} but its inputs take {inputs}: a "
                 "checkpoint keeps the segment's inputs and nothing else (the saved bytes are "
-                "the whole point)", have=have, inputs=inputs))
+                "the whole point)", have=_bytes(have), inputs=_bytes(inputs)))
         ts = [torch.tensor(a, requires_grad=True) for a in (xs, ss, w1s, w2s)]
         ref_out = _torch_segment(ts[0], ts[2], ts[3], ts[1] if two_inputs else None)
         assert_close_or_explain(tr("output"), out, ref_out, kind=None,
@@ -255,9 +268,11 @@ def _checkpoint(Checkpoint):
         if not seg.grad_modes[1]:
             _no_enable_grad()
         if len(seg.grad_modes) > 2:
-            raise Misconception(tr("fn ran {n} times for one forward and one backward: it "
-                                   "should run twice (once in forward, once to recompute)",
-                                   n=len(seg.grad_modes)))
+            raise Misconception(ntr("fn ran {n} time for one forward and one backward: it "
+                                    "should run twice (once in forward, once to recompute)",
+                                    "fn ran {n} times for one forward and one backward: it "
+                                    "should run twice (once in forward, once to recompute)",
+                                    n=len(seg.grad_modes)))
         leaves = [("x", x, ts[0]),
                   (tr("{name} (a parameter inside)", name="W₁"), w1, ts[2]),
                   (tr("{name} (a parameter inside)", name="W₂"), w2, ts[3])]

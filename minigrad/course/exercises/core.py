@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..lang import LANGUAGES, MissingTranslation, tr
+from ..lang import LANGUAGES, MissingTranslation, ntr, tr
 
 __all__ = ["Task", "TASKS", "task", "Misconception", "check", "evaluate", "Result",
            "assert_close_or_explain", "as_numpy", "explain_vjp_count", "function_vjp",
@@ -650,12 +650,16 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
     idx = tuple(int(i) for i in np.unravel_index(j, es)) if es else ()
     values = dict(yours=g64.flat[j], expected=e64.flat[j], bad=int((~ok).sum()), n=ok.size)
     if es:
-        text = tr("{what} is wrong at index {index}: yours {yours:.6g}, expected "
-                  "{expected:.6g} ({bad} of {n} element(s) differ)", what=what, index=idx,
-                  **values)
+        text = ntr("{what} is wrong at index {index}: yours {yours:.6g}, expected "
+                   "{expected:.6g} ({bad} of {n} element differs)",
+                   "{what} is wrong at index {index}: yours {yours:.6g}, expected "
+                   "{expected:.6g} ({bad} of {n} elements differ)", what=what, index=idx,
+                   **values)
     else:
-        text = tr("{what} is wrong: yours {yours:.6g}, expected {expected:.6g} ({bad} of {n} "
-                  "element(s) differ)", what=what, **values)
+        text = ntr("{what} is wrong: yours {yours:.6g}, expected {expected:.6g} ({bad} of {n} "
+                   "element differs)",
+                   "{what} is wrong: yours {yours:.6g}, expected {expected:.6g} ({bad} of {n} "
+                   "elements differ)", what=what, **values)
     raise Misconception(text + rule)
 
 
@@ -666,10 +670,11 @@ def explain_vjp_count(fn_name, grads, n_args):
                                fn=fn_name))
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != n_args:
-        raise Misconception(tr("{fn}.backward returned {n} gradient(s) but forward took "
-                               "{n_args} argument(s) — return one per forward argument (None "
-                               "for a non-tensor one)", fn=fn_name, n=len(grads),
-                               n_args=n_args))
+        raise Misconception(tr("{fn}.backward returned {grads} but forward took {args} — "
+                               "return one per forward argument (None for a non-tensor one)",
+                               fn=fn_name, grads=ntr("{n} gradient", "{n} gradients",
+                                                     n=len(grads)),
+                               args=ntr("{n} argument", "{n} arguments", n=n_args)))
     return grads
 
 

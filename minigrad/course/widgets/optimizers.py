@@ -169,7 +169,7 @@ class OptimizerPlayground(CourseWidget):
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(plain)
         ax.tick_params(axis="y", which="both", labelsize=7)
-        ax.set_xlabel(tr("step"))
+        ax.set_xlabel(tr("training step"))
         ax.set_ylabel(tr("cross-entropy loss"))
         ax.set_title(tr("Two moons, MLP 2 → {hidden} → 2, full batch", hidden=self.hidden),
                      fontsize=10)

@@ -212,8 +212,9 @@ class TiledMatmulExplorer(CourseWidget):
         ijt = self.current(state)
         if ijt is not None:
             s = tile_steps(state["m"], state["k"], state["n"], state["tile"])[state["step"] - 1]
-            lines.append(tr("this step loads {loads} numbers and does {madds} multiply-adds",
-                            loads=s["loads"], madds=s["madds"]))
+            lines.append(tr("this step loads {loads} and does {madds}",
+                            loads=ntr("{n} number", "{n} numbers", n=s["loads"]),
+                            madds=ntr("{n} multiply-add", "{n} multiply-adds", n=s["madds"])))
             if s["stores"]:
                 lines.append(ntr("C[{i},{j}] is complete and is stored ({n} number)",
                                  "C[{i},{j}] is complete and is stored ({n} numbers)",

@@ -22,6 +22,10 @@ from .factory import (arange, empty, eye, full, full_like, linspace, ones, ones_
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
 from . import utils  # noqa: E402
+from ._device import compile, device, get_default_device, set_default_device  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from . import accelerator, amp, backends, cuda, distributed  # noqa: E402
+from .amp import autocast, is_autocast_enabled  # noqa: E402
 from . import testing  # noqa: E402
 from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 

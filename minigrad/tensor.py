@@ -274,7 +274,9 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Where the numbers live: ``device(type='cpu')``, always (minigrad runs on the CPU)."""
+        from ._device import CPU
+        return CPU
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"

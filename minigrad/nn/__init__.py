@@ -14,6 +14,7 @@ import sys as _sys
 
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
+from . import parallel, utils  # noqa: F401
 from .modules.module import Module, Parameter
 from .modules.container import ModuleDict, ModuleList, Sequential
 from .modules.layers import (GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm,

@@ -121,17 +121,23 @@ class Optimizer:
     # ------------------------------------------------------------------ saving
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`` as in
-        torch: parameters are replaced by their position across the groups; arrays are
-        copies."""
+        torch: parameters are replaced by their position across the groups; the state's
+        arrays are tensors (copies), and Adam's ``step`` a float32 0-d tensor, as torch's.
+        ``minigrad.save`` stores it."""
         index, groups = {}, []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: {k: v.copy() if isinstance(v, np.ndarray) else v
-                                for k, v in s.items()}
+        state = {index[id(p)]: {k: self._save_value(k, v) for k, v in s.items()}
                  for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
+
+    @staticmethod
+    def _save_value(key, value):
+        if key == "step":
+            return Tensor(np.float32(value))
+        return Tensor(value.copy()) if isinstance(value, np.ndarray) else value
 
     def load_state_dict(self, state_dict):
         """Restore what :meth:`state_dict` saved (array-likes, torch tensors included, are

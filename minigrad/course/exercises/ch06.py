@@ -13,7 +13,7 @@ from .ch05 import _close, check_function
 from .core import (Misconception, as_numpy, assert_close_or_explain, by_hand, reveal, seeded,
                    task)
 
-__all__ = ["WRONG", "NOTES"]
+__all__ = ["WRONG", "RIGHT", "NOTES", "MLP_GRADS", "mlp_case", "mlp_step"]
 
 # ------------------------------------------------------------------ the notes' example
 NOTES = dict(
@@ -183,6 +183,330 @@ def _(SplitHeads):
                    cases=3, explain=_split_explain)
 
 
+# --------------------------------------------------------------------------- 06.5 a whole step
+MLP_SIZES = dict(batch=32, context=3, vocab=27, n_embd=10, hidden=64)
+"""A makemore-sized model: 32 examples of 3 characters, 27 characters, 10 numbers per
+character, 64 hidden units."""
+
+MLP_GRADS = ("logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "norm_logits",
+             "logit_maxes", "logits", "h", "W2", "b2", "hln", "gamma", "beta", "raw",
+             "var_inv", "var", "diff2", "diff", "mu", "hpre", "embcat", "W1", "b1", "emb", "C")
+"""Every tensor of the step whose gradient the learner returns, from the loss back."""
+
+# a tensor broadcast in the forward pass → the tensor it was broadcast against
+_BROADCAST = {"counts_sum_inv": "counts", "logit_maxes": "logits", "b2": "logits",
+              "gamma": "raw", "beta": "raw", "var_inv": "diff", "mu": "hpre", "b1": "hpre"}
+# a tensor used twice → the two tensors computed from it
+_REUSED = {"counts": ("probs", "counts_sum"), "logits": ("norm_logits", "logit_maxes"),
+           "diff": ("diff2", "raw"), "hpre": ("diff", "mu")}
+
+
+def mlp_case(seed=0, sizes=MLP_SIZES):
+    """The parameters and a batch of a makemore-style MLP, as float64/int numpy arrays."""
+    rng = seeded(seed)
+    s = sizes
+    P = dict(C=rng.standard_normal((s["vocab"], s["n_embd"])),
+             W1=rng.standard_normal((s["context"] * s["n_embd"], s["hidden"])) * 0.2,
+             b1=rng.standard_normal(s["hidden"]) * 0.1,
+             gamma=1 + 0.1 * rng.standard_normal(s["hidden"]),
+             beta=0.1 * rng.standard_normal(s["hidden"]),
+             W2=rng.standard_normal((s["hidden"], s["vocab"])) * 0.1,
+             b2=rng.standard_normal(s["vocab"]) * 0.1)
+    Xb = rng.integers(0, s["vocab"], (s["batch"], s["context"]))
+    Yb = rng.integers(0, s["vocab"], s["batch"])
+    return P, Xb, Yb
+
+
+def mlp_step(lib, P, Xb, Yb, eps=1e-5):
+    """The forward pass of one training step, one line per operation (``lib`` is minigrad or
+    torch, ``P`` the parameters as tensors of ``lib``): every intermediate tensor, by name."""
+    t = dict(P)
+    n = Xb.shape[0]
+    t["emb"] = P["C"][Xb]                                   # (n, context, n_embd)
+    t["embcat"] = t["emb"].reshape(n, -1)                   # (n, context·n_embd)
+    t["hpre"] = t["embcat"] @ P["W1"] + P["b1"]             # (n, hidden)
+    t["mu"] = t["hpre"].mean(1, keepdim=True)               # layer norm, per example
+    t["diff"] = t["hpre"] - t["mu"]
+    t["diff2"] = t["diff"] ** 2
+    t["var"] = t["diff2"].mean(1, keepdim=True)             # population variance
+    t["var_inv"] = (t["var"] + eps) ** -0.5
+    t["raw"] = t["diff"] * t["var_inv"]
+    t["hln"] = P["gamma"] * t["raw"] + P["beta"]
+    t["h"] = t["hln"].tanh()
+    t["logits"] = t["h"] @ P["W2"] + P["b2"]                # (n, vocab)
+    t["logit_maxes"] = t["logits"].max(1, keepdim=True).values
+    t["norm_logits"] = t["logits"] - t["logit_maxes"]       # for a stable exp
+    t["counts"] = t["norm_logits"].exp()
+    t["counts_sum"] = t["counts"].sum(1, keepdim=True)
+    t["counts_sum_inv"] = t["counts_sum"] ** -1
+    t["probs"] = t["counts"] * t["counts_sum_inv"]
+    t["logprobs"] = t["probs"].log()
+    t["loss"] = -t["logprobs"][lib.arange(n), Yb].mean()
+    return t
+
+
+def _mlp_reference(P, Xb, Yb, dloss):
+    """torch's value of every tensor of the step and its gradient, pulled back from ``dloss``."""
+    import torch
+    Pt = {k: torch.tensor(a, requires_grad=True) for k, a in P.items()}
+    t = mlp_step(torch, Pt, torch.tensor(Xb), torch.tensor(Yb))
+    for k in MLP_GRADS:
+        if k not in P:
+            t[k].retain_grad()
+    t["loss"].backward(torch.tensor(dloss))
+    values = {k: v.detach().numpy() for k, v in t.items()}
+    return values, {k: t[k].grad.numpy() for k in MLP_GRADS}
+
+
+def _sum_to(g, shape):
+    """``g`` summed over the dimensions along which a tensor of ``shape`` was broadcast."""
+    lead = g.ndim - len(shape)
+    g = g.sum(axis=tuple(range(lead))) if lead else g
+    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1),
+                 keepdims=True).reshape(shape)
+
+
+def _one_path(name, v, ref):
+    """The contributions that reach the reused tensor ``name`` through each of its two uses
+    (by the chain rule, from torch's gradients of the tensors computed from it)."""
+    if name == "counts":
+        return ref["probs"] * v["counts_sum_inv"], np.broadcast_to(ref["counts_sum"],
+                                                                   v["counts"].shape)
+    if name == "logits":
+        hot = v["logits"] == v["logit_maxes"]
+        return ref["norm_logits"], hot * ref["logit_maxes"]
+    if name == "diff":
+        return 2 * v["diff"] * ref["diff2"], ref["raw"] * v["var_inv"]
+    hidden = v["hpre"].shape[1]
+    return ref["diff"], np.broadcast_to(ref["mu"] / hidden, v["hpre"].shape)
+
+
+def _mlp_explain(name, got, v, ref, batch):
+    """Raise the diagnosis of the first wrong gradient, ``name`` (``got`` as numpy)."""
+    want = ref[name]
+    if name in _BROADCAST and got.shape == v[_BROADCAST[name]].shape != want.shape and \
+            np.allclose(_sum_to(got, want.shape), want, rtol=1e-7, atol=1e-10):
+        raise Misconception(tr(
+            "{name} was broadcast over {other} in the forward pass ({shape} against "
+            "{other_shape}): each copy sends a gradient back, so its gradient is their sum, "
+            "of {name}'s shape — sum over the broadcast dimensions (keepdim=True)",
+            name=name, other=_BROADCAST[name], shape=want.shape,
+            other_shape=v[_BROADCAST[name]].shape))
+    if name in _REUSED and got.shape == want.shape:
+        for path, used_by in zip(_one_path(name, v, ref), _REUSED[name]):
+            if np.allclose(got, path, rtol=1e-7, atol=1e-10):
+                first, second = _REUSED[name]
+                raise Misconception(tr(
+                    "{name} is used twice in the forward pass (by {first} and by {second}), "
+                    "but your gradient holds only what comes back through {used_by}: add both "
+                    "contributions (+=, not =)", name=name, first=first, second=second,
+                    used_by=used_by))
+    if name == "C" and got.shape == want.shape:
+        overwritten = np.zeros_like(want)
+        overwritten[v["Xb"]] = ref["emb"]
+        if np.allclose(got, overwritten, rtol=1e-7, atol=1e-10):
+            raise Misconception(tr(
+                "your gradient for C keeps one contribution per row: a character that "
+                "appears several times in Xb reads its row several times, and every read "
+                "sends a gradient back — add them (np.add.at, or a loop with +=), do not "
+                "assign them"))
+    assert_close_or_explain(name, got, want, batch=batch, reuse=name in _REUSED)
+
+
+def _compare_all(got, ref):
+    """cmp: each gradient exact, approximate (max |Δ|) or wrong, in MLP_GRADS order."""
+    rows = []
+    for name in MLP_GRADS:
+        g = got.get(name)
+        g = None if g is None else as_numpy(g)
+        want = ref[name]
+        if g is None or g.dtype == object or g.shape != want.shape:
+            rows.append((name, "wrong", None))
+        elif np.array_equal(g, want):
+            rows.append((name, "exact", 0.0))
+        elif np.allclose(g, want, rtol=1e-7, atol=1e-10):
+            rows.append((name, "approximate", float(np.abs(g - want).max())))
+        else:
+            rows.append((name, "wrong", None))
+    return rows
+
+
+def mlp_report(rows):
+    """The cmp table as one line: which gradients are exact, which approximate (with the
+    largest |Δ|), which wrong."""
+    parts = []
+    exact = [n for n, s, _ in rows if s == "exact"]
+    approx = [n for n, s, _ in rows if s == "approximate"]
+    wrong = [n for n, s, _ in rows if s == "wrong"]
+    if exact:
+        parts.append(tr("exact: {names}", names=", ".join(exact)))
+    if approx:
+        worst = max(d for _, s, d in rows if s == "approximate")
+        parts.append(tr("approximate (max |Δ| = {delta:.1e}): {names}", delta=worst,
+                        names=", ".join(approx)))
+    if wrong:
+        parts.append(tr("wrong: {names}", names=", ".join(wrong)))
+    return "; ".join(parts)
+
+
+@task("06.5", title="a whole MLP step, backward by hand",
+      goal="The gradient of every tensor of the step, from ∂loss back to ∂C: each one the "
+           "upstream gradient times the local derivative, summed over broadcast dimensions "
+           "and over every use", difficulty=3, minutes=60)
+def _(mlp_backward):
+    import minigrad as mg
+    rng = seeded(7)
+    for seed in (0, 1):
+        P, Xb, Yb = mlp_case(seed)
+        dloss = float(rng.uniform(0.5, 2.0))                      # a random upstream
+        values, ref = _mlp_reference(P, Xb, Yb, dloss)
+        given = {k: mg.tensor(a) for k, a in values.items()}
+        given.update(Xb=mg.tensor(Xb), Yb=mg.tensor(Yb))
+        with by_hand("06.5"):
+            got = mlp_backward(given, dloss)
+        if got is None:
+            raise Misconception(tr("mlp_backward returned None — did you forget to return?"))
+        if not isinstance(got, dict):
+            raise Misconception(tr("mlp_backward returned a {type}; return a dict {example} "
+                                   "with the gradient of every tensor of the step",
+                                   type=type(got).__name__,
+                                   example="{'logprobs': …, 'probs': …, …, 'C': …}"))
+        missing = [k for k in MLP_GRADS if k not in got]
+        if missing:
+            raise Misconception(tr("the dict mlp_backward returned has no {keys}: return the "
+                                   "gradient of every tensor of the step", keys=", ".join(missing)))
+        rows = _compare_all(got, ref)
+        first = next((n for n, s, _ in rows if s == "wrong"), None)
+        if first is None:
+            continue
+        v = dict(values, Xb=Xb, Yb=Yb)
+        try:
+            _mlp_explain(first, as_numpy(got[first]) if got[first] is not None else None, v,
+                         ref, Xb.shape[0])
+            why = tr("your gradient for {name} is wrong", name=first)
+        except Misconception as e:
+            why = str(e)
+        raise Misconception(tr("{report} — the first wrong one, {name}: {why}",
+                               report=mlp_report(rows), name=first, why=why))
+
+
+def _mlp_by_hand(t, dloss, mistake=None):
+    """The backward of the whole step with minigrad's operations; ``mistake`` names one
+    typical slip to make on purpose (the WRONG answers of task 06.5)."""
+    import minigrad as mg
+    F = mg.nn.functional
+    n, vocab = t["logits"].shape
+    hidden = t["hpre"].shape[1]
+    d = {}
+    target = F.one_hot(t["Yb"], vocab).to(t["probs"].dtype)
+    d["logprobs"] = -dloss * target / (1 if mistake == "no_mean" else n)
+    d["probs"] = d["logprobs"] / t["probs"]
+    d["counts_sum_inv"] = d["probs"] * t["counts"]
+    if mistake != "not_summed":
+        d["counts_sum_inv"] = d["counts_sum_inv"].sum(1, keepdim=True)
+    d["counts_sum"] = -t["counts_sum"] ** -2 * d["counts_sum_inv"]
+    d["counts"] = d["probs"] * t["counts_sum_inv"]
+    if mistake != "counts_once":
+        d["counts"] = d["counts"] + d["counts_sum"]
+    d["norm_logits"] = d["counts"] * t["counts"]
+    d["logit_maxes"] = -d["norm_logits"].sum(1, keepdim=True)
+    hot = F.one_hot(t["logits"].argmax(1), vocab)
+    d["logits"] = d["norm_logits"] + hot * d["logit_maxes"]
+    d["h"] = d["logits"] @ t["W2"].T
+    d["W2"] = t["h"].T @ d["logits"]
+    d["b2"] = d["logits"].sum(0)
+    act = t["hln"] if mistake == "tanh_of_input" else t["h"]
+    d["hln"] = (1 - act ** 2) * d["h"]
+    d["gamma"] = (t["raw"] * d["hln"]).sum(0)
+    d["beta"] = d["hln"].sum(0)
+    d["raw"] = t["gamma"] * d["hln"]
+    d["var_inv"] = (t["diff"] * d["raw"]).sum(1, keepdim=True)
+    d["var"] = -0.5 * t["var_inv"] ** 3 * d["var_inv"]
+    d["diff2"] = mg.ones_like(t["diff2"]) * d["var"] / (hidden - (mistake == "bessel"))
+    d["diff"] = t["var_inv"] * d["raw"] + 2 * t["diff"] * d["diff2"]
+    d["mu"] = -d["diff"].sum(1, keepdim=True)
+    d["hpre"] = d["diff"] if mistake == "hpre_once" else d["diff"] + d["mu"] / hidden
+    d["embcat"] = d["hpre"] @ t["W1"].T
+    d["W1"] = (d["hpre"].T @ t["embcat"]) if mistake == "W1_transposed" else \
+        t["embcat"].T @ d["hpre"]
+    d["b1"] = d["hpre"].sum(0)
+    d["emb"] = d["embcat"].reshape(t["emb"].shape)
+    rows = d["emb"].reshape(-1, t["C"].shape[1])
+    if mistake == "C_assigned":
+        dC = np.zeros(t["C"].shape)
+        dC[t["Xb"].numpy().reshape(-1)] = rows.numpy()
+        d["C"] = mg.tensor(dC)
+    else:
+        d["C"] = F.one_hot(t["Xb"].reshape(-1), t["C"].shape[0]).T.to(rows.dtype) @ rows
+    return d
+
+
+def _mlp_numpy_einsum(t, dloss):
+    """A right answer another way: numpy throughout, einsum for the products, the
+    cross-entropy's gradient in one formula (softmax − one-hot) and np.add.at for C."""
+    a = {k: v.numpy() for k, v in t.items()}
+    n, vocab = a["logits"].shape
+    hidden = a["hpre"].shape[1]
+    rows = np.arange(n)
+    d = {}
+    d["logprobs"] = np.zeros((n, vocab))
+    d["logprobs"][rows, a["Yb"]] = -dloss / n
+    d["probs"] = d["logprobs"] / a["probs"]
+    d["counts_sum_inv"] = np.einsum("ij,ij->i", d["probs"], a["counts"])[:, None]
+    d["counts_sum"] = -d["counts_sum_inv"] / a["counts_sum"] ** 2
+    d["counts"] = d["probs"] * a["counts_sum_inv"] + d["counts_sum"]
+    d["norm_logits"] = d["counts"] * a["counts"]
+    d["logit_maxes"] = -d["norm_logits"].sum(1, keepdims=True)
+    d["logits"] = a["probs"].copy()                     # the fused formula
+    d["logits"][rows, a["Yb"]] -= 1
+    d["logits"] *= dloss / n
+    d["W2"] = np.einsum("ni,nj->ij", a["h"], d["logits"])
+    d["b2"] = d["logits"].sum(0)
+    d["h"] = np.einsum("nj,ij->ni", d["logits"], a["W2"])
+    d["hln"] = d["h"] * (1 - a["h"]) * (1 + a["h"])
+    d["beta"] = d["hln"].sum(0)
+    d["gamma"] = np.einsum("ni,ni->i", d["hln"], a["raw"])
+    d["raw"] = d["hln"] * a["gamma"]
+    d["var_inv"] = (d["raw"] * a["diff"]).sum(1, keepdims=True)
+    d["var"] = -0.5 * d["var_inv"] * a["var_inv"] ** 3
+    d["diff2"] = np.repeat(d["var"] / hidden, hidden, axis=1)
+    d["diff"] = d["raw"] * a["var_inv"]
+    d["diff"] += 2 * a["diff"] * d["diff2"]
+    d["mu"] = -d["diff"].sum(1, keepdims=True)
+    d["hpre"] = d["diff"] + d["mu"] / hidden
+    d["W1"] = np.einsum("nk,nj->kj", a["embcat"], d["hpre"])
+    d["b1"] = d["hpre"].sum(0)
+    d["embcat"] = np.einsum("nj,kj->nk", d["hpre"], a["W1"])
+    d["emb"] = d["embcat"].reshape(a["emb"].shape)
+    d["C"] = np.zeros_like(a["C"])
+    np.add.at(d["C"], a["Xb"], d["emb"])
+    return d
+
+
+def _mlp_max_path_zero(t, dloss):
+    """Right: the max's path sends back exactly 0 (softmax does not change when a row's
+    max is subtracted), so logits' gradient is norm_logits'; the tiny round-off of
+    logit_maxes' gradient makes it approximate, not exact."""
+    d = _mlp_by_hand(t, dloss)
+    d["logits"] = d["norm_logits"]
+    return d
+
+
+def _mlp_autograd(t, dloss):
+    import minigrad as mg
+    leaves = {k: mg.tensor(t[k].numpy(), requires_grad=True)
+              for k in ("C", "W1", "b1", "gamma", "beta", "W2", "b2")}
+    step = mlp_step(mg, leaves, t["Xb"], t["Yb"])
+    step["loss"].backward(mg.tensor(dloss))
+    return {k: leaves[k].grad for k in leaves}
+
+
+def _mlp_wrong(mistake):
+    def mlp_backward(t, dloss):
+        return _mlp_by_hand(t, dloss, mistake)
+    mlp_backward.__name__ = f"mlp_backward_{mistake}"
+    return mlp_backward
+
 # --------------------------------------------------------------------------- wrong answers
 def _wrong():
     import minigrad as mg
@@ -255,7 +579,29 @@ def _wrong():
                  (ffn_autograd, "task 06.3 asks for the backward by hand")],
         "06.4": [(SplitBareReshape, "the backward of split is a merge"),
                  (SplitForgotNone, "return one per forward argument")],
+        "06.5": [(_mlp_wrong("no_mean"), "the first wrong one, logprobs: your gradient for "
+                                         "logprobs is exactly 32× the right value: 32 is the "
+                                         "batch size"),
+                 (_mlp_wrong("not_summed"), "the first wrong one, counts_sum_inv: "
+                                            "counts_sum_inv was broadcast over counts"),
+                 (_mlp_wrong("counts_once"), "the first wrong one, counts: counts is used twice "
+                                             "in the forward pass (by probs and by counts_sum), "
+                                             "but your gradient holds only what comes back "
+                                             "through probs"),
+                 (_mlp_wrong("tanh_of_input"), "wrong: hln, gamma, beta,"),
+                 (_mlp_wrong("bessel"), "the first wrong one, diff2: your gradient for diff2 is "
+                                        "exactly"),
+                 (_mlp_wrong("hpre_once"), "the first wrong one, hpre: hpre is used twice in the "
+                                           "forward pass (by diff and by mu), but your gradient "
+                                           "holds only what comes back through diff"),
+                 (_mlp_wrong("W1_transposed"), "wrong: W1 — the first wrong one, W1: your "
+                                               "gradient for W1 has shape (64, 30) but W1 is "
+                                               "(30, 64) — missing transpose?"),
+                 (_mlp_wrong("C_assigned"), "wrong: C — the first wrong one, C: your gradient "
+                                            "for C keeps one contribution per row"),
+                 (_mlp_autograd, "task 06.5 asks for the backward by hand")],
     }
 
 
 WRONG = _wrong()
+RIGHT = {"06.5": [_mlp_numpy_einsum, _mlp_max_path_zero]}

@@ -2,8 +2,9 @@
 meet, FlashAttention's row term D, the attention VJP (Q̄, K̄, V̄) as an
 ``mg.autograd.Function``, and the whole multi-head attention backward by hand.
 
-The reference is torch.autograd on the same numbers (float64), with random upstream
-gradients; the Function is also checked by finite differences.
+Every reference is torch.autograd on the same numbers (float64), with random upstream
+gradients; the Function of 07.3 is also run through the engine and checked by finite
+differences.
 """
 import math
 
@@ -23,13 +24,16 @@ _KEYS = ("W_q", "W_k", "W_v", "W_out", "b_q", "b_k", "b_v", "b_out")
       goal="The gradient of x, used by the Q, K and V projections", difficulty=1, minutes=5)
 def _(input_grad):
     import minigrad as mg
+    import torch
     rng = seeded(0)
     for n, d_model in ((3, 8), (5, 4), (2, 6)):
-        bars = [rng.standard_normal((n, d_model)) for _ in range(3)]
+        bars = [rng.standard_normal((n, d_model)) for _ in range(3)]     # random upstreams
         Ws = [rng.standard_normal((d_model, d_model)) for _ in range(3)]
         got = input_grad(*(mg.tensor(a) for a in bars + Ws))
         parts = [b @ W.T for b, W in zip(bars, Ws)]
-        expected = sum(parts)
+        xt = torch.tensor(rng.standard_normal((n, d_model)), requires_grad=True)
+        projections = [xt @ torch.tensor(W) for W in Ws]                # Q, K and V
+        expected = torch.autograd.grad(projections, xt, [torch.tensor(b) for b in bars])[0]
         for i, p in enumerate(parts):
             if _close(got, p):
                 raise Misconception(tr(
@@ -47,15 +51,16 @@ def _(input_grad):
       difficulty=1, minutes=5)
 def _(attention_delta):
     import minigrad as mg
+    import torch
     rng = seeded(1)
     for shape in ((2, 3, 4), (5, 2), (1, 6, 3)):
-        q, k, v = (rng.standard_normal(shape) for _ in range(3))
-        s = q @ np.swapaxes(k, -1, -2) / math.sqrt(shape[-1])
-        a = np.exp(s - s.max(-1, keepdims=True))
-        a /= a.sum(-1, keepdims=True)
-        o, o_bar = a @ v, rng.standard_normal(shape)
-        a_bar = o_bar @ np.swapaxes(v, -1, -2)
-        expected = (a_bar * a).sum(-1)
+        q, k, v = (torch.tensor(rng.standard_normal(shape)) for _ in range(3))
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(shape[-1]), -1).requires_grad_()
+        o = a @ v
+        o_bar = rng.standard_normal(shape)                              # a random upstream
+        a_bar, = torch.autograd.grad(o, a, torch.tensor(o_bar))        # Ā, by torch
+        expected = (a_bar * a).sum(-1).detach().numpy()
+        o = o.detach().numpy()
         got = attention_delta(mg.tensor(o), mg.tensor(o_bar))
         if got is not None and hasattr(got, "shape") and tuple(got.shape) != expected.shape:
             raise Misconception(tr("your D has shape {shape} but O is {o_shape}: D holds one "

@@ -25,7 +25,7 @@ IMPORTANCE = {
     "03.1": 2, "03.2": 1, "03.3": 2, "03.4": 3,
     "04.1": 2, "04.2": 3, "04.3": 3, "04.4": 2,
     "05.1": 3, "05.2": 3, "05.3": 2, "05.4": 1, "05.5": 2,
-    "06.1": 1, "06.2": 2, "06.3": 3, "06.4": 2,
+    "06.1": 1, "06.2": 2, "06.3": 3, "06.4": 2, "06.5": 3,
     "07.1": 3, "07.2": 1, "07.3": 3, "07.4": 2,
     "08.1": 1, "08.2": 2, "08.3": 2, "08.4": 2,
     "09.1": 3, "09.2": 2, "09.3": 2, "09.4": 2,
@@ -39,7 +39,7 @@ REQUIRES = {
     "03.4": ("02.2",),
     "04.3": ("04.2",), "04.4": ("04.3",),
     "05.2": ("05.1",), "05.5": ("05.4",),
-    "06.3": ("06.2",), "06.4": ("02.4",),
+    "06.3": ("06.2",), "06.4": ("02.4",), "06.5": ("05.2", "05.3", "06.3"),
     "07.3": ("05.1",), "07.4": ("07.1", "07.3", "06.4"),
     "08.2": ("08.1",), "08.3": ("08.2",), "08.4": ("08.3",),
     "09.4": ("09.3",),
@@ -182,6 +182,15 @@ def _texts(task_id, lang):          # noqa: C901 (one entry per task, on purpose
     if t == "06.4":
         return (tr("Write the backward of splitting a sequence into heads", lang),
                 (tr("Undo the split's steps on the gradient, in the reverse order.", lang),))
+    if t == "06.5":
+        return (tr("Run a whole training step of a character-level MLP backward by hand, one "
+                   "tensor at a time, each gradient compared with torch's", lang),
+                (tr("Go from the loss back, one line of the forward pass at a time: each "
+                    "line's gradient is the upstream gradient times that line's local "
+                    "derivative.", lang),
+                 tr("Two rules do the rest: a tensor broadcast in the forward pass gets the "
+                    "sum over the broadcast dimensions, and a tensor used twice gets the sum "
+                    "of both contributions.", lang)))
     if t == "07.1":
         return (tr("Collect the gradient of an input that feeds three projections", lang),
                 (tr("A tensor used three times receives three contributions.", lang),))

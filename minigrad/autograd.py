@@ -27,6 +27,7 @@ class _Mode:
     grad_enabled = True   # record the graph in forward?
     anomaly = False       # check every VJP for NaN?
     observers = []        # callables told of every VJP run (minigrad.trace uses this)
+    array_vjps = True     # without create_graph, run an op's array_backward where it has one
 
 
 def is_grad_enabled():
@@ -317,6 +318,13 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError
 
+    # The same VJP on numpy arrays, which a built-in operation may give for speed:
+    # ``array_backward(ctx, *grads)`` receives the upstream gradients as arrays and returns
+    # arrays (or None). A backward that records no graph (create_graph=False, every training
+    # step) calls it instead of ``backward``, skipping the tensor operations ``backward`` is
+    # made of; tests/test_registry.py holds the two equal on every registry entry.
+    array_backward = None
+
     @classmethod
     def apply(cls, *args):
         Tensor = _tensor_type[0]
@@ -519,7 +527,7 @@ def _run(roots, retain_graph, create_graph, inputs=None):
 
     buffers = {}                                  # node -> gradients received, per output
     for (node, nr), g in roots:
-        _receive(buffers, node, nr, g)
+        _receive(buffers, node, nr, g, create_graph)
     capturing = inputs is not None
     captured, wanted = {}, {}
     if capturing:
@@ -552,7 +560,13 @@ def _run(roots, retain_graph, create_graph, inputs=None):
                     Tensor = _tensor_type[0]
                     grads = [Tensor._make(np.zeros(*meta)) if g is None else g
                              for g, meta in zip(grads, node._output_meta)]
-                in_grads = _check_grads(node, node(grads))
+                fast = None if create_graph or not _Mode.array_vjps else \
+                    node._forward_cls.array_backward
+                if fast is None:
+                    in_grads = _check_grads(node, node(grads))
+                else:
+                    in_grads = _check_grads(node, fast(node, *[None if g is None else g._data
+                                                               for g in grads]))
                 if observers:
                     for obs in observers:
                         obs(node, grads, in_grads)
@@ -562,7 +576,7 @@ def _run(roots, retain_graph, create_graph, inputs=None):
                 if e is not None:
                     child = e[0]
                     if g is not None:
-                        _receive(buffers, child, e[1], g)
+                        _receive(buffers, child, e[1], g, create_graph)
                     deps[child] -= 1
                     if deps[child] == 0:
                         ready.append(child)
@@ -571,13 +585,20 @@ def _run(roots, retain_graph, create_graph, inputs=None):
     return captured
 
 
-def _receive(buffers, node, nr, g):
+def _receive(buffers, node, nr, g, create_graph=True):
     """Add gradient ``g`` to what ``node`` has received for its output ``nr``: a tensor used
-    by several operations gets the sum of their gradients."""
+    by several operations gets the sum of their gradients (as numbers only, when no graph of
+    the backward is recorded)."""
     buf = buffers.get(node)
     if buf is None:
         buf = buffers[node] = [None] * node._n_outputs
-    buf[nr] = g if buf[nr] is None else buf[nr] + g
+    old = buf[nr]
+    if old is None:
+        buf[nr] = g
+    elif create_graph:
+        buf[nr] = old + g
+    else:
+        buf[nr] = _tensor_type[0]._make(old._data + g._data)
 
 
 def _roots(tensors, grad_tensors, caller):

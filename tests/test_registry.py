@@ -130,3 +130,56 @@ def test_sampler_is_deterministic_and_float64(info):
     floats = [i for i, x in enumerate(a) if isinstance(x, np.ndarray) and x.dtype == np.float64
               and i not in info.no_grad_args]
     assert floats, f"{info.id}: the sample has no differentiable input"
+
+
+def _array_vjp_classes():
+    return sorted((cls for _, cls in op_functions() if cls.array_backward is not None),
+                  key=lambda c: c.__name__)
+
+
+def _grads(info, seed, array_vjps, monkeypatch):
+    monkeypatch.setattr(mg.autograd._Mode, "array_vjps", array_vjps)
+    rng = np.random.default_rng(seed)
+    args = to_args(mg, sample_inputs(info, rng), no_grad_args=info.no_grad_args)
+    if info.random:
+        mg.manual_seed(seed)
+    out = info.fn(mg, MF, *args)
+    outs = out if isinstance(out, tuple) else (out,)
+    ran = set()
+    mg.autograd._Mode.observers.append(lambda node, g, gi: ran.add(node._forward_cls))
+    try:
+        mg.autograd.backward(outs, [mg.tensor(rng.standard_normal(o.shape)).to(o.dtype)
+                                    for o in outs])
+    finally:
+        mg.autograd._Mode.observers.pop()
+    leaves = [a for a in args if isinstance(a, mg.Tensor) and a.requires_grad]
+    return [np.asarray(a.grad) if a.grad is not None else None for a in leaves], ran
+
+
+_FAST_NODES = {cls._backward_cls.__name__ for cls in _array_vjp_classes()}
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("info", [op for op in OPS if op.node in _FAST_NODES],
+                         ids=lambda op: op.id)
+def test_array_vjps_equal_the_differentiable_vjps(info, seed, monkeypatch):
+    """A backward without create_graph runs an op's ``array_backward`` (numpy arrays in and
+    out) where the op has one; the book shows ``backward``, made of minigrad ops. The two give
+    the same numbers, for a random upstream gradient, on every registry entry."""
+    fast, ran = _grads(info, seed, True, monkeypatch)
+    slow, _ = _grads(info, seed, False, monkeypatch)
+    assert any(cls.array_backward is not None for cls in ran)
+    for f, s in zip(fast, slow):
+        assert (f is None) == (s is None)
+        if f is not None:
+            assert f.dtype == s.dtype and f.shape == s.shape
+            np.testing.assert_allclose(f, s, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_every_array_vjp_is_reached_by_a_registry_entry(monkeypatch):
+    """An ``array_backward`` that no registry entry runs would be tested by nothing."""
+    reached = set()
+    for info in OPS:
+        reached |= _grads(info, 0, True, monkeypatch)[1]
+    missing = [cls.__name__ for cls in _array_vjp_classes() if cls not in reached]
+    assert not missing, f"no registry entry runs the array_backward of {missing}"

@@ -29,6 +29,10 @@ class Relu(Function):
         y, = ctx.saved_tensors
         return select(~(y._data <= 0), grad)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        return np.where(ctx.saved_tensors[0]._data <= 0, 0, grad).astype(grad.dtype, copy=False)
+
 
 class LeakyRelu(Function):
     """y = x if x > 0 else α·x.   VJP: x̄ = ȳ if x > 0 else α·ȳ (α at x = 0, as torch).
@@ -77,6 +81,11 @@ class Tanh(Function):
         y, = ctx.saved_tensors
         return grad * (1 - y * y)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        y = ctx.saved_tensors[0]._data
+        return grad * (1 - y * y)
+
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
@@ -118,6 +127,16 @@ class Gelu(Function):
                 inner = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
             d = inner + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * d, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        x, t = (s._data for s in ctx.saved_tensors)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if ctx.approximate == "tanh":
+                d = 0.5 * (1 + t + x * (1 - t * t) * (_SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)))
+            else:
+                d = t + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+            return grad * d, None
 
 
 class Silu(Function):

@@ -45,6 +45,18 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape) if grad.shape != shape else grad
 
 
+def unbroadcast_array(grad, shape):
+    """:func:`unbroadcast` on a numpy array (for the ``array_backward`` VJPs)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and grad.shape[lead + i] != 1)
+    if dims:
+        grad = grad.sum(axis=dims, keepdims=True)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
 class Expand(Function):
     """``y = expand(x, shape)``: x repeated along broadcast dimensions (no copy).
 

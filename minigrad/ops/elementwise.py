@@ -10,7 +10,7 @@ from scipy import special
 
 from ..autograd import Function, NoDerivative
 from ..tensor import Tensor, _Defaults
-from .broadcast import broadcast_error, unbroadcast
+from .broadcast import broadcast_error, unbroadcast, unbroadcast_array
 
 
 def _d(x):
@@ -179,6 +179,12 @@ class Add(Function):
         return (unbroadcast(grad, ctx.shapes[0]) if na else None,
                 unbroadcast(grad, ctx.shapes[1]) if nb else None)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast_array(grad, tuple(ctx.shapes[0])) if na else None,
+                unbroadcast_array(grad, tuple(ctx.shapes[1])) if nb else None)
+
 
 class Sub(Function):
     """y = a − b.   VJP: ā = ȳ,  b̄ = −ȳ. Saves nothing."""
@@ -193,6 +199,12 @@ class Sub(Function):
         na, nb = ctx.needs_input_grad
         return (unbroadcast(grad, ctx.shapes[0]) if na else None,
                 unbroadcast(-grad, ctx.shapes[1]) if nb else None)
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast_array(grad, tuple(ctx.shapes[0])) if na else None,
+                unbroadcast_array(-grad, tuple(ctx.shapes[1])) if nb else None)
 
 
 class Mul(Function):
@@ -213,6 +225,14 @@ class Mul(Function):
         return (unbroadcast(grad * b, ctx._input_meta[0][0]) if na else None,
                 unbroadcast(grad * a, b.shape) if nb else None)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        b = ctx.other if b is None else b._data
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast_array(grad * b, ctx._input_meta[0][0]) if na else None,
+                unbroadcast_array(grad * a._data, b.shape) if nb else None)
+
 
 class Div(Function):
     """y = a / b.   VJP: ā = ȳ / b,  b̄ = −ȳ ⊙ a / b². Saves a and b."""
@@ -232,6 +252,16 @@ class Div(Function):
         na, nb = ctx.needs_input_grad
         return (unbroadcast(grad / b, ctx._input_meta[0][0]) if na else None,
                 unbroadcast(-grad * ((a / b) / b), b.shape) if nb else None)   # torch's order
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a = ctx.consts[0] if a is None else a._data
+        b = ctx.consts[1] if b is None else b._data
+        na, nb = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return (unbroadcast_array(grad / b, ctx._input_meta[0][0]) if na else None,
+                    unbroadcast_array(-grad * ((a / b) / b), np.shape(b)) if nb else None)
 
 
 class Pow(Function):
@@ -287,6 +317,10 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        return -grad
+
 
 class Exp(Function):
     """y = eˣ.   VJP: x̄ = ȳ ⊙ y (the output itself: why exp gradients can explode).
@@ -302,6 +336,10 @@ class Exp(Function):
     def backward(ctx, grad):
         y, = ctx.saved_tensors
         return grad * y
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        return grad * ctx.saved_tensors[0]._data
 
 
 class Log(Function):

@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from .broadcast import unbroadcast
+from .broadcast import unbroadcast, unbroadcast_array
+from .shape import IndexAdd
 
 
 def _matmul_error(a, b):
@@ -53,6 +54,20 @@ class MatMul(Function):
         gb = unbroadcast(a2.mT @ g, b2.shape).reshape(b.shape) if nb else None
         return ga, gb
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        a, b = (t._data for t in ctx.saved_tensors)
+        a2 = a[None] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) +
+                         (a2.shape[-2], b2.shape[-1]))
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast_array(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) \
+            if na else None
+        gb = unbroadcast_array(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape) \
+            if nb else None
+        return ga, gb
+
 
 class Linear(Function):
     """Y = X·Wᵀ + b with torch's (out_features, in_features) weight.
@@ -87,6 +102,15 @@ class Linear(Function):
         gw = g2.mT @ (x.reshape(rows, x.shape[-1]) if x.ndim != 2 else x) if nw else None
         gb = g2.sum(0) if nb else None
         return gx, gw, gb
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        x, w = (t._data for t in ctx.saved_tensors)
+        nx, nw, nb = ctx.needs_input_grad
+        g2 = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
+        return (grad @ w if nx else None,
+                g2.T @ x.reshape(g2.shape[0], x.shape[-1]) if nw else None,
+                g2.sum(0) if nb else None)
 
 
 def _same_dtype(op, *xs):

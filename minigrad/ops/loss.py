@@ -26,11 +26,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        if x._data.size == 0:
-            y = Tensor._make(x._data.copy())
-        else:
-            e = np.exp(x._data - x._data.max(axis=dim, keepdims=True))
-            y = Tensor._make(e / e.sum(axis=dim, keepdims=True))
+        y = Tensor._make(_softmax_array(x._data, dim))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -39,6 +35,18 @@ class Softmax(Function):
     def backward(ctx, grad):
         s, = ctx.saved_tensors
         return s * (grad - (grad * s).sum(dim=ctx.dim, keepdim=True)), None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        s = ctx.saved_tensors[0]._data
+        return s * (grad - (grad * s).sum(axis=ctx.dim, keepdims=True)), None
+
+
+def _softmax_array(d, dim):
+    if d.size == 0:
+        return d.copy()
+    e = np.exp(d - d.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
 
 
 class LogSoftmax(Function):
@@ -56,6 +64,11 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         z, = ctx.saved_tensors
         return grad - z.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        z = ctx.saved_tensors[0]._data
+        return grad - np.exp(z) * grad.sum(axis=ctx.dim, keepdims=True), None
 
 
 def _targets(logits, target, ignore_index, op):
@@ -114,6 +127,15 @@ def _grad_scale(grad, shape, count, reduction, cdim):
     return g.reshape((1,) * len(shape))
 
 
+def _grad_scale_array(grad, ndim, count, reduction, cdim):
+    """:func:`_grad_scale` on numpy arrays."""
+    if reduction == "none":
+        return np.expand_dims(grad, cdim)
+    if reduction == "mean":
+        grad = grad * (1.0 / count) if count else np.zeros_like(grad)
+    return grad.reshape((1,) * ndim)
+
+
 class CrossEntropy(Function):
     """L = −Σᵢ yᵢ log Sᵢ with S = softmax(x) over the class dimension (y one-hot, or class
     probabilities; smoothed by ``label_smoothing``), reduced by ``reduction``.
@@ -153,6 +175,20 @@ class CrossEntropy(Function):
         gx = d * g
         if ctx.indices and not_all_one and not rows.all():   # an ignored row: never times L̄
             gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)
+        return gx, None, None, None, None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        x = ctx.saved_tensors[0]._data
+        p = _softmax_array(x, ctx.cdim)
+        rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)
+        not_all_one = (rows != 1).any()
+        if not_all_one:
+            p = p * rows
+        d = p - ctx.y
+        gx = d * _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim)
+        if ctx.indices and not_all_one and not rows.all():
+            gx = np.where(rows == 0, d, gx)
         return gx, None, None, None, None, None
 
 

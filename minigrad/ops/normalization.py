@@ -7,7 +7,7 @@ mean ⟨·⟩ runs over the normalized (last) dimensions.
 import numpy as np
 
 from ..autograd import Function
-from .broadcast import unbroadcast
+from .broadcast import unbroadcast, unbroadcast_array
 from .elementwise import float_only
 
 
@@ -71,6 +71,27 @@ class LayerNorm(Function):
             gw = unbroadcast(grad * xhat, weight.shape)
         if nb:
             gb = unbroadcast(grad, weight.shape if weight is not None else xhat.shape[-len(dims):])
+        return gx, gw, gb, None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        d, dims = x._data, ctx.dims
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xc = d - d.mean(axis=dims, keepdims=True)
+            rstd = 1 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + ctx.eps)
+            xhat = xc * rstd
+            nx, nw, nb = ctx.needs_input_grad[:3]
+            gx = gw = gb = None
+            if nx:
+                g = grad * weight._data if weight is not None else grad
+                gx = rstd * (g - g.mean(axis=dims, keepdims=True)
+                             - xhat * (g * xhat).mean(axis=dims, keepdims=True))
+        shape = tuple(weight.shape) if weight is not None else xhat.shape[-len(dims):]
+        if nw:
+            gw = unbroadcast_array(grad * xhat, shape)
+        if nb:
+            gb = unbroadcast_array(grad, shape)
         return gx, gw, gb, None, None
 
 

@@ -54,6 +54,11 @@ class Sum(Function):
     def backward(ctx, grad):
         return grad.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape), None, None
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        return (np.broadcast_to(grad.reshape(_kept_shape(ctx.shape, ctx.dims)), ctx.shape),
+                None, None)
+
 
 class Mean(Function):
     """y = (1/n) Σ x over ``dims``.   VJP: x̄ᵢ = ȳ / n. Saves nothing."""
@@ -71,6 +76,11 @@ class Mean(Function):
     def backward(ctx, grad):
         g = grad.reshape(_kept_shape(ctx.shape, ctx.dims)) * (1.0 / ctx.n if ctx.n else np.nan)
         return g.expand(ctx.shape), None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        g = grad.reshape(_kept_shape(ctx.shape, ctx.dims)) * (1.0 / ctx.n if ctx.n else np.nan)
+        return np.broadcast_to(g, ctx.shape), None, None
 
 
 class Var(Function):

@@ -98,6 +98,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
 
 class Permute(Function):
     """y = x with its dimensions reordered by ``dims``.
@@ -111,6 +115,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.permute(*np.argsort(ctx.dims).tolist()), None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        return grad.transpose(np.argsort(ctx.dims)), None
 
 
 class Index(Function):
@@ -132,6 +140,10 @@ class Index(Function):
     @staticmethod
     def backward(ctx, grad):
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        return index_add_array(grad, ctx.shape, ctx.key), None
 
 
 def _index_error(e, x, key):
@@ -161,16 +173,21 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, shape, key):
         ctx.key = key
-        out = np.zeros(shape, dtype=g._data.dtype)
-        if _is_basic(key):
-            out[key] = g._data
-        else:
-            np.add.at(out, key, g._data)
-        return out
+        return index_add_array(g._data, shape, key)
 
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.key], None, None
+
+
+def index_add_array(g, shape, key):
+    """zeros(shape) with g added at ``key`` (a repeated index adds up): IndexAdd's numbers."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(key):
+        out[key] = g
+    else:
+        np.add.at(out, key, g)
+    return out
 
 
 def _with_ellipsis(key):

@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, _Defaults
 from .elementwise import select
-from .shape import IndexAdd
+from .shape import IndexAdd, index_add_array
 
 
 class Embedding(Function):
@@ -40,6 +40,16 @@ class Embedding(Function):
             keep = np.ones((ctx.shape[0], 1), bool)
             keep[ctx.padding_idx] = False
             gw = select(keep, gw)
+        return None, gw, None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        gw = index_add_array(grad, ctx.shape, (ctx.idx,))
+        if ctx.scale_grad_by_freq:
+            counts = np.bincount(ctx.idx.ravel(), minlength=ctx.shape[0])
+            gw = gw * (1.0 / np.maximum(counts, 1)).astype(grad.dtype)[:, None]
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
         return None, gw, None, None
 
 

@@ -545,6 +545,14 @@ class Tensor:
     def relu_(self):
         return self._inplace("relu_", _ops.relu)
 
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return self._inplace("scatter_", lambda old: _ops.scatter(old, dim, index, src, value,
+                                                                  reduce), src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda old: _ops.scatter_add(old, dim, index, src),
+                             src)
+
     def fill_(self, value, op="fill_"):
         """Every element set to ``value`` (a number or a 0-d tensor)."""
         everywhere = Tensor._make(np.ones(self._data.shape, bool))

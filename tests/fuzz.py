@@ -769,6 +769,115 @@ def sdpa(lib, F, q, k, v, m=None, mask="none"):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=mask == "causal")
 
 
+# ---- indexing by tensors, sorting, einsum
+@op("gather")
+def _c(rng, t):
+    if t.numel() == 0:
+        return None
+    d = any_dim(rng, t)
+    n = t.shape[d] if t.dim() else 1
+    how = str(rng.choice(["gather", "index_select", "take_along_dim"]) if t.dim() else "gather")
+    if how == "index_select":
+        shape = (int(rng.integers(0, 5)),)
+    else:
+        shape = [int(rng.integers(0, s + 1)) if how == "gather" else
+                 int(rng.choice([s, 1])) for s in t.shape]
+        if t.dim():
+            shape[d] = int(rng.integers(0, 4))
+    idx = rng.integers(0, n, tuple(shape))
+    if idx.size and rng.random() < 0.05 and how != "take_along_dim":
+        idx.reshape(-1)[0] = n        # out of range: both must refuse (torch 2.13's
+        #                               take_along_dim(dim=) reads past the tensor instead)
+    return {"dim": d, "how": how}, [leaf(idx.astype(np.int64), False)]
+
+
+@_c
+def gather(lib, F, x, idx, dim, how):
+    if how == "index_select":
+        return x.index_select(dim, idx)
+    if how == "take_along_dim":
+        return lib.take_along_dim(x, idx, dim)
+    return x.gather(dim, idx)
+
+
+@op("scatter")
+def _c(rng, t):
+    if t.numel() == 0 or t.dim() == 0 or t.dtype == torch.bool:
+        return None
+    d = any_dim(rng, t)
+    how = str(rng.choice(["scatter", "scatter_add", "value", "scatter_add_"]))
+    shape = [int(rng.integers(1, s + 1)) for s in t.shape]
+    if how == "scatter":                             # one value per place: each line distinct
+        lines = np.argsort(rng.random(shape[:d % t.dim()] + [t.shape[d]]
+                                      + shape[d % t.dim() + 1:]), axis=d)
+        idx = np.take(lines, np.arange(shape[d]), axis=d)
+    else:
+        shape[d] = int(rng.integers(1, 4))
+        idx = rng.integers(0, t.shape[d], tuple(shape))
+    src = random_leaf(rng, tuple(shape), dtype_name(t.dtype))
+    return {"dim": d, "how": how}, [leaf(idx.astype(np.int64), False), src]
+
+
+@_c
+def scatter(lib, F, x, idx, src, dim, how):
+    if how == "value":
+        return x.scatter(dim, idx, 2.5)
+    if how == "scatter_add_":
+        h = x.clone()
+        return h.scatter_add_(dim, idx, src)
+    return getattr(x, how)(dim, idx, src)
+
+
+@op("sort")
+def _c(rng, t):
+    d = any_dim(rng, t)
+    n = t.shape[d] if t.dim() else 1
+    how = str(rng.choice(["sort", "argsort", "topk"]))
+    p = {"dim": d, "how": how, "descending": bool(rng.random() < 0.5),
+         "k": int(rng.integers(0, n + 1)) if rng.random() < 0.95 else n + 1, "part": int(rng.integers(0, 2))}
+    if how == "topk" and t.numel():
+        # torch's choice among equal values is its own: topk only where no line has ties
+        lines = to_np(t.movedim(d, -1).reshape(-1, n) if t.dim() else t.reshape(1, 1))
+        if any(len(np.unique(line, equal_nan=True)) < n for line in lines):
+            return None
+    return p
+
+
+@_c
+def sort(lib, F, x, dim, how, descending, k, part):
+    if how == "argsort":
+        return x.argsort(dim, descending=descending)
+    if how == "topk":
+        return x.topk(k, dim, largest=not descending)[part]
+    return x.sort(dim, descending=descending)[part]
+
+
+_EINSUMS = {        # rank of the first operand: (equation, the other operands' shapes)
+    0: [("", lambda s, m: []), (",->", lambda s, m: [()]), ("...,...", lambda s, m: [(m,)])],
+    1: [("i->", lambda s, m: []), ("i,i->i", lambda s, m: [s]), ("i,j->ij", lambda s, m: [(m,)]),
+        ("i,i", lambda s, m: [(1,) if s[0] else (0,)])],   # (0,) with (1,): torch's 0·∞
+    2: [("ij->ji", lambda s, m: []), ("ij,jk->ik", lambda s, m: [(s[1], m)]),
+        ("ii->i", lambda s, m: []), ("ij,ij->i", lambda s, m: [(1, s[1])]),
+        ("ij->", lambda s, m: []), ("...j,j", lambda s, m: [s[1:]])],
+    3: [("bij,bjk->bik", lambda s, m: [(s[0], s[2], m)]), ("...ij->...ji", lambda s, m: []),
+        ("bij,j->bi", lambda s, m: [s[2:]]), ("bii->b", lambda s, m: [])],
+}
+
+
+@op("einsum")
+def _c(rng, t):
+    if t.dtype == torch.bool or t.dim() not in _EINSUMS:
+        return None
+    eq, shapes = _EINSUMS[t.dim()][int(rng.integers(len(_EINSUMS[t.dim()])))]
+    others = shapes(tuple(t.shape), int(rng.integers(1, 4)))
+    return {"equation": eq}, [random_leaf(rng, tuple(s), dtype_name(t.dtype)) for s in others]
+
+
+@_c
+def einsum(lib, F, *xs, equation):
+    return lib.einsum(equation, *xs)
+
+
 # Which fuzzer op composes each operation of minigrad's registry (ops/registry.py);
 # tests/test_fuzz.py fails when the registry gains an operation the fuzzer does not compose.
 COMPOSES = {
@@ -792,6 +901,9 @@ COMPOSES = {
     "log10": "log10", "log2": "log2", "log1p": "log1p", "expm1": "expm1",
     "remainder": "remainder", "fmod": "fmod",
     "copy_slices": "view_inplace", "index_put": "index_put",
+    "einsum": "einsum", "gather": "gather", "take_along_dim": "gather",
+    "index_select": "gather", "scatter": "scatter", "scatter_add": "scatter", "sort": "sort",
+    "topk": "sort",
 }
 NOT_COMPOSED = {"dropout": "it draws random numbers, so its values cannot be compared with "
                            "torch's (the registry's tests compare it with its mask replayed)"}

@@ -3,12 +3,14 @@
 - ``broadcast``: expand and ``unbroadcast``, the gradient of broadcasting
 - ``elementwise``: + - * / ** neg exp log sqrt abs sin cos erf clamp where
 - ``activation``: relu leaky_relu sigmoid tanh gelu silu (and swiglu, composed)
-- ``linalg``: matmul, linear
+- ``linalg``: matmul, linear, einsum
 - ``shape``: reshape/view transpose permute unsqueeze squeeze indexing cat stack split chunk
 - ``reduction``: sum mean var max amax
 - ``normalization``: layer_norm rms_norm
 - ``loss``: softmax log_softmax cross_entropy nll_loss mse_loss
 - ``attention``: scaled_dot_product_attention
+- ``indexing``: gather scatter scatter_add index_select take_along_dim sort topk
+  (and argsort unique unique_consecutive, which have no gradient)
 - ``sparse``: embedding dropout
 
 ``registry`` lists them all once, for the tests and the book's reference table.
@@ -22,7 +24,9 @@ from .elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, 
                           rpow, rsqrt, rsub, sign, sin, sqrt, square, sub, to_dtype, where)
 from .elementwise import (expm1, floor_divide, fmod, log1p, log2, log10, remainder,
                           rfloordiv, rremainder)
-from .linalg import bmm, linear, matmul, mm
+from .indexing import (argsort, gather, index_select, scatter, scatter_add, sort,
+                       take_along_dim, topk, unique, unique_consecutive)
+from .linalg import bmm, einsum, linear, matmul, mm
 from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
 from .normalization import layer_norm, rms_norm
 from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
@@ -38,5 +42,7 @@ TENSOR_METHODS = [
     "t", "unsqueeze", "squeeze", "expand", "expand_as", "split", "chunk", "unbind", "sum",
     "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
     "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite", "maximum", "minimum",
+    "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "sort",
+    "argsort", "topk", "unique", "unique_consecutive",
     "log10", "log2", "log1p", "expm1", "remainder", "fmod", "floor_divide",
 ]

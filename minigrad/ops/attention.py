@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import Tensor, _Defaults
 from .broadcast import unbroadcast
 from .elementwise import where
 
@@ -39,17 +39,20 @@ def _softmax_rows(s):
 
 
 class ScaledDotProductAttention(Function):
-    """O = softmax(Q·Kᵀ·scale + mask)·V, scale = 1/√d_k by default.
+    """O = softmax(Q·Kᵀ·scale + mask)·V, scale = 1/√d_k by default; with dropout_p = p,
+    O = (A ⊙ D)·V, D = m / (1 − p), m ~ Bernoulli(1 − p) drawn once from minigrad's
+    generator (the attention weights are dropped, as torch).
 
     VJP (with A the attention weights, dS the gradient of the scores):
-        V̄ = Aᵀ·Ō,   Ā = Ō·Vᵀ,   dS = A ⊙ (Ā − Σⱼ Āⱼ Aⱼ)   (softmax backward),
-        Q̄ = dS·K · scale,   K̄ = dSᵀ·Q · scale,   mask̄ = dS (a float mask).
-    A query whose every key is masked out gets zero weights, hence a zero output and zero
-    gradients (as torch). Saves Q, K, V, A and a float mask (A is recomputed from Q, K and
-    the mask when the gradient itself must be differentiable, create_graph=True)."""
+        V̄ = (A ⊙ D)ᵀ·Ō,   Ā = (Ō·Vᵀ) ⊙ D,   dS = A ⊙ (Ā − Σⱼ Āⱼ Aⱼ)   (softmax backward),
+        Q̄ = dS·K · scale,   K̄ = dSᵀ·Q · scale,   mask̄ = dS (a float mask);
+    without dropout D = 1. A query whose every key is masked out gets zero weights, hence a
+    zero output and zero gradients (as torch). Saves Q, K, V, A, D and a float mask (A is
+    recomputed from Q, K and the mask when the gradient itself must be differentiable,
+    create_graph=True)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, causal, scale):
+    def forward(ctx, q, k, v, mask, causal, scale, dropout_p=0.0):
         if min(q.ndim, k.ndim, v.ndim) < 2:
             raise RuntimeError(
                 f"scaled_dot_product_attention: query {tuple(q.shape)}, key {tuple(k.shape)} and "
@@ -74,7 +77,12 @@ class ScaledDotProductAttention(Function):
         a, ctx.dead = _softmax_rows(s)
         float_mask = mask if mask is not None and mask._data.dtype != bool else None
         ctx.save_for_backward(q, k, v, Tensor._make(a), float_mask)
-        ctx.scale, ctx.bias = scale, bias
+        ctx.scale, ctx.bias, ctx.drop = scale, bias, None
+        if dropout_p:               # the kept weights, scaled by 1/(1 − p); p = 1 keeps none
+            keep = _Defaults.rng.random(a.shape) >= dropout_p
+            scaled = keep / (1 - dropout_p) if dropout_p < 1 else np.zeros(a.shape)
+            ctx.drop = Tensor._make(scaled.astype(a.dtype))
+            a = a * ctx.drop._data
         return a @ v._data
 
     @staticmethod
@@ -91,23 +99,27 @@ class ScaledDotProductAttention(Function):
             else:
                 a = s.softmax(-1)
         nq, nk, nv, nm = ctx.needs_input_grad[:4]
-        gv = unbroadcast(a.mT @ grad, v.shape) if nv else None
-        ga = grad @ v.mT
+        dropped = a if ctx.drop is None else a * ctx.drop
+        gv = unbroadcast(dropped.mT @ grad, v.shape) if nv else None
+        ga = grad @ v.mT if ctx.drop is None else (grad @ v.mT) * ctx.drop
         ds = a * (ga - (ga * a).sum(dim=-1, keepdim=True))
         gq = unbroadcast(ds @ k * scale, q.shape) if nq else None
         gk = unbroadcast(ds.mT @ q * scale, k.shape) if nk else None
         gm = None
         if nm and grad._data.size:      # torch gives an empty attention's mask no gradient
             gm = unbroadcast(ds, ctx._input_meta[3][0])
-        return gq, gk, gv, gm, None, None
+        return gq, gk, gv, gm, None, None, None
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    if dropout_p:
-        raise NotImplementedError(
-            "scaled_dot_product_attention: dropout_p > 0 is not supported by minigrad; apply "
-            "F.dropout to the output instead.")
+    """softmax(Q·Kᵀ·scale + mask)·V. With dropout_p > 0 the attention weights are dropped
+    (each kept with probability 1 − dropout_p and scaled by 1/(1 − dropout_p), the mask drawn
+    from minigrad's generator) whether or not a module is training: as torch's functional
+    form, which has no training flag (a module passes dropout_p=0.0 in eval mode)."""
+    if not 0 <= dropout_p <= 1:
+        raise RuntimeError(f"scaled_dot_product_attention: dropout probability has to be "
+                           f"between 0 and 1, but got {dropout_p}.")
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             attn_mask = Tensor(attn_mask)
@@ -121,4 +133,5 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 f"scaled_dot_product_attention: attn_mask must be bool (True = may attend) or "
                 f"a float of the query's dtype {query._data.dtype} (added to the scores), but "
                 f"got dtype {dt} (shape {tuple(attn_mask.shape)}).")
-    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale,
+                                           dropout_p)

@@ -1,4 +1,4 @@
-"""Matrix products: matmul (``@``) and the linear layer ``F.linear``.
+"""Matrix products: matmul (``@``), the linear layer ``F.linear`` and ``einsum``.
 
 The dimension rule of the notes: a gradient has its variable's shape, so
 X̄ = Ȳ·Wᵀ ((m,p)·(p,n) = (m,n)) and W̄ = Xᵀ·Ȳ ((n,m)·(m,p) = (n,p)).
@@ -154,3 +154,193 @@ def linear(input, weight, bias=None):
                                                   bias._data.dtype != weight._data.dtype):
         _same_dtype("linear", input, weight, bias)
     return Linear.apply(input, weight, bias)
+
+
+# ------------------------------------------------------------------ einsum
+class Einsum(Function):
+    """y = einsum(equation, x₁, …, xₙ): the product of the operands' elements, summed over
+    every subscript the output does not keep (a subscript repeated in one operand reads its
+    diagonal; a dimension of size 1 broadcasts).
+
+    VJP: x̄ₖ = einsum of ȳ (with the output's subscripts) and the other operands, to xₖ's
+    subscripts — the same contraction with ȳ in xₖ's place; then expanded along the
+    subscripts only xₖ has (xₖ alone was summed over them), summed where xₖ had size 1 (it
+    was broadcast), and put on the diagonal where xₖ repeats a subscript (0 off it). Each
+    step is an op, so the VJP is again differentiable. Saves the operands."""
+
+    @staticmethod
+    def forward(ctx, spec, *xs):
+        ctx.spec = spec
+        ctx.save_for_backward(*xs)
+        labels, out = spec
+        number = {s: i for i, s in enumerate(dict.fromkeys(s for ls in labels for s in ls))}
+        args = []
+        for x, ls in zip(xs, labels):
+            args += [x._data, [number[s] for s in ls]]
+        return np.array(np.einsum(*args, [number[s] for s in out]))
+
+    @staticmethod
+    def backward(ctx, grad):
+        labels, out = ctx.spec
+        xs = ctx.saved_tensors
+        grads = [None]
+        for k, (x, ls) in enumerate(zip(xs, labels)):
+            others = [(grad, out)] + [(y, m) for j, (y, m) in enumerate(zip(xs, labels)) if j != k]
+            grads.append(_einsum_vjp(x, ls, others) if ctx.needs_input_grad[k + 1] else None)
+        return tuple(grads)
+
+
+def _einsum_vjp(x, ls, others):
+    """x̄ for an operand x with subscripts ``ls``; ``others`` are (tensor, subscripts) of ȳ
+    and of the other operands."""
+    own = list(dict.fromkeys(ls))                   # x's subscripts, each once, in order
+    size = dict(zip(ls, x.shape))
+    seen = {s for _, m in others for s in m}
+    kept = [s for s in own if s in seen]
+    g = Einsum.apply(([m for _, m in others], kept), *(t for t, _ in others))
+    ones = tuple(i for i, s in enumerate(kept) if size[s] == 1 and g.shape[i] != 1)
+    if ones:                                        # x was broadcast along these
+        g = g.sum(dim=ones, keepdim=True)
+    alone = [s for s in own if s not in seen]       # x alone was summed along these
+    if alone:
+        g = g.reshape(tuple(g.shape) + (1,) * len(alone))
+    order = kept + alone
+    if order != own:
+        g = g.permute(*[order.index(s) for s in own])
+    target = tuple(size[s] for s in own)
+    if tuple(g.shape) != target:
+        g = g.expand(*target)
+    if len(own) < len(ls):                          # a repeated subscript: its diagonal
+        key = tuple(np.arange(size[s]).reshape([-1 if j == own.index(s) else 1
+                                                for j in range(len(own))]) for s in ls)
+        g = IndexAdd.apply(g, tuple(x.shape), key)
+    return g
+
+
+def _einsum_error(msg):
+    return RuntimeError(f"einsum: {msg}")
+
+
+def _subscripts(term, start, who):
+    """The subscripts of one term: letters, and Ellipsis for '...' (spaces are skipped)."""
+    out, i = [], 0
+    while i < len(term):
+        c = term[i]
+        if c == ".":
+            if term[i:i + 3] != "...":
+                raise _einsum_error(f"found '.' for {who} that is not part of an ellipsis "
+                                    f"('...'), at index {start + i} of the equation.")
+            if Ellipsis in out:
+                raise _einsum_error(f"found more than one ellipsis ('...') for {who}.")
+            out.append(Ellipsis)
+            i += 3
+            continue
+        if c.isascii() and c.isalpha():
+            out.append(c)
+        elif not c.isspace():
+            raise _einsum_error(f"invalid subscript {c!r} given at index {start + i} in the "
+                                f"equation string; subscripts must be in [a-zA-Z].")
+        i += 1
+    return out
+
+
+def _einsum_spec(equation, xs):
+    """(subscripts of each operand, subscripts of the output), checked as torch checks an
+    equation. The dimensions an ellipsis covers are numbered 0, 1, … (right-aligned across
+    the operands, as broadcasting aligns them); without '->', the output is those
+    dimensions, then the letters that occur once, in alphabetical order."""
+    lhs, arrow, rhs = equation.partition("->")
+    terms, start = [], 0
+    for k, term in enumerate(lhs.split(",")):
+        terms.append(_subscripts(term, start, f"operand {k}"))
+        start += len(term) + 1
+    if len(terms) != len(xs):
+        raise _einsum_error(f"the equation {equation!r} names {len(terms)} operand(s) but "
+                            f"{len(xs)} were given.")
+    covered = []
+    for k, (t, x) in enumerate(zip(terms, xs)):
+        letters = len(t) - (Ellipsis in t)
+        if letters > x.ndim or (Ellipsis not in t and letters != x.ndim):
+            raise _einsum_error(f"the number of subscripts in the equation ({letters}) does "
+                                f"not match the number of dimensions ({x.ndim}) of operand {k} "
+                                f"(shape {tuple(x.shape)})"
+                                + ("" if Ellipsis in t else " and no ellipsis was given") + ".")
+        covered.append(x.ndim - letters)
+    n_ell = max(covered, default=0)
+    labels = []
+    for t, e in zip(terms, covered):
+        ls = []
+        for s in t:
+            ls += list(range(n_ell - e, n_ell)) if s is Ellipsis else [s]
+        labels.append(ls)
+    if arrow:
+        out = []
+        for s in _subscripts(rhs, len(lhs) + 2, "the output"):
+            if s is not Ellipsis and s in out:
+                raise _einsum_error(f"output subscript {s} appears more than once in the "
+                                    f"output.")
+            if s is not Ellipsis and not any(s in t for t in terms):
+                raise _einsum_error(f"output subscript {s} does not appear in the equation "
+                                    f"for any input operand.")
+            out += list(range(n_ell)) if s is Ellipsis else [s]
+    else:
+        letters = [s for ls in labels for s in ls if isinstance(s, str)]
+        out = list(range(n_ell)) + sorted(s for s in set(letters) if letters.count(s) == 1)
+    _einsum_sizes(labels, xs)
+    return labels, out
+
+
+def _einsum_sizes(labels, xs):
+    """A subscript repeated in one operand needs equal sizes; across operands, sizes that
+    broadcast (equal, or 1)."""
+    seen = {}
+    for k, (ls, x) in enumerate(zip(labels, xs)):
+        mine = {}
+        for s, n in zip(ls, x.shape):
+            if s in mine and mine[s] != n:
+                raise _einsum_error(f"subscript {s} is repeated for operand {k} (shape "
+                                    f"{tuple(x.shape)}) but the sizes don't match, "
+                                    f"{mine[s]} != {n}.")
+            mine[s] = n
+        for s, n in mine.items():
+            prev = seen.get(s, 1)
+            if n != 1 and prev != 1 and n != prev:
+                what = (f"subscript {s}" if isinstance(s, str) else
+                        f"the dimension {s} covered by the ellipsis")
+                raise _einsum_error(f"{what} has size {n} for operand {k} (shape "
+                                    f"{tuple(x.shape)}), which does not broadcast with the "
+                                    f"size {prev} seen before.")
+            seen[s] = n if prev == 1 else prev
+
+
+def _sublist_equation(args):
+    """torch's other form, einsum(x₁, [0, 1], x₂, [1, 2], [0, 2]): subscripts as numbers
+    0…51 (A–Z, then a–z) and Ellipsis, turned into an equation."""
+    letter = lambda n: "..." if n is Ellipsis else chr(ord("A") + n) if n < 26 else \
+        chr(ord("a") + n - 26)
+    n = len(args) // 2
+    xs, subs = list(args[0:2 * n:2]), list(args[1:2 * n:2])
+    eq = ",".join("".join(letter(n) for n in s) for s in subs)
+    if len(args) % 2:
+        eq += "->" + "".join(letter(n) for n in args[-1])
+    return eq, xs
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as torch: ``einsum("ij,jk->ik", a, b)``, the operands also as one
+    list (``einsum(eq, [a, b])``) or in the sublist form ``einsum(a, [0, 1], b, [1, 2])``."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: give the equation and at least one operand.")
+    dtypes = {x._data.dtype for x in operands}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"einsum: the operands must have one dtype, got "
+                           f"{', '.join(str(x._data.dtype) for x in operands)}; einsum does "
+                           f"not promote: cast with .to(dtype).")
+    if np.dtype(bool) in dtypes:
+        raise NotImplementedError("einsum: bool operands are not supported (as in torch); "
+                                  "convert them with .long() or .float().")
+    return Einsum.apply(_einsum_spec(equation, operands), *operands)

@@ -33,7 +33,7 @@ import numpy as np
 __all__ = ["OpInfo", "OPS", "FAMILIES", "sample_inputs", "to_args"]
 
 FAMILIES = ("elementwise", "activation", "linalg", "shape", "reduction", "normalization",
-            "loss", "attention", "sparse", "broadcast")
+            "loss", "attention", "indexing", "sparse", "broadcast")
 
 
 @dataclass
@@ -387,6 +387,61 @@ def _index_backward(d):
     return [x, d.values(idx.shape + x.shape[1:]), idx]
 
 
+def _gather(d, src=False, distinct=False, broadcast=False):
+    """[x, dim, index] (gather, take_along_dim) or [x, dim, index, src] (scatter,
+    scatter_add): an int64 index of x's rank, in range along dim and no larger than x in the
+    other dimensions (with ``broadcast``, of x's size or 1 there). Along dim it may be longer
+    than x, places repeating; with ``distinct`` it names each place of a line at most once
+    (scatter writes one value per place). src has the index's shape."""
+    shape = d.shape(1, 3)
+    dim = d.dim(len(shape))
+    ax, n = dim % len(shape), shape[dim]
+    ishape = [(s if d.pick(0, 1) else 1) if broadcast else d.pick(1, s) for s in shape]
+    if distinct:
+        ishape[ax] = d.pick(1, n)
+        lines = np.argsort(d.rng.random(tuple(ishape[:ax]) + (n,) + tuple(ishape[ax + 1:])),
+                           axis=ax)
+        idx = np.take(lines, np.arange(ishape[ax]), axis=ax)
+    else:
+        ishape[ax] = d.pick(1, 4)
+        idx = d.rng.integers(0, n, tuple(ishape))
+    out = [d.values(shape), dim, idx.astype(np.int64)]
+    return out + [d.values(tuple(ishape))] if src else out
+
+
+def _index_select(d):
+    shape = d.shape(1, 3)
+    dim = d.dim(len(shape))
+    idx = d.rng.integers(0, shape[dim], d.pick(1, 5))
+    idx[-1] = idx[0]                                          # a slice picked twice
+    return [d.values(shape), dim, idx.astype(np.int64)]
+
+
+def _ranked(d, k=False):
+    """[x, dim] (sort) or [x, dim, k] (topk, 1 ≤ k ≤ the size of dim): distinct values, so
+    that the order, hence the gradient, is defined."""
+    shape = d.shape(0, 3)
+    dim = d.dim(len(shape)) if shape else -d.pick(0, 1)
+    out = [d.values(shape, "distinct"), dim]
+    return out + [d.pick(1, shape[dim] if shape else 1)] if k else out
+
+
+def _einsum(d, equation, ones=False):
+    """The operands of an einsum equation: a size for each letter, batch dimensions for
+    '...' (each operand's broadcast to the others'); with ``ones``, a letter an operand has
+    once may have size 1 there (broadcast)."""
+    size = {c: d.pick(1, 4) for c in sorted(set(equation) - set(".,->"))}
+    batch = d.shape(0, 2, 1, 3)
+    out = []
+    for term in equation.split("->")[0].split(","):
+        head, _, tail = term.rpartition("...") if "..." in term else ("", "", term)
+        dims = lambda t: [1 if ones and term.count(c) == 1 and d.pick(0, 2) == 0 else size[c]
+                          for c in t]
+        shape = dims(head) + (list(d.reduced(batch)) if "..." in term else []) + dims(tail)
+        out.append(d.values(tuple(shape)))
+    return out
+
+
 _KINDS = {
     "unary": _unary, "binary_broadcast": _binary_broadcast, "where": _where,
     "masked_fill": _masked_fill, "matmul": _matmul, "linear": _linear, "swiglu": _swiglu,
@@ -397,6 +452,7 @@ _KINDS = {
     "norm": _norm, "softmax": _softmax, "classification": _classification,
     "regression": _regression, "attention": _attention, "embedding": _embedding,
     "index_backward": _index_backward, "inplace_write": _inplace_write,
+    "gather": _gather, "index_select": _index_select, "ranked": _ranked, "einsum": _einsum,
 }
 
 
@@ -444,6 +500,33 @@ def _put_rows(lib, x, v):
     h = x * 1
     h[lib.tensor([0, 2])] = v
     return h
+
+
+def _scatter_add_(x, d, i, s):
+    h = x * 1                  # a tensor in the graph: a leaf may not be changed in place
+    h.scatter_add_(d, i, s)
+    return h
+
+
+def _einsum_entry(equation, forward, vjp, ones=False):
+    return _op("einsum", "linalg", "EinsumBackward", forward, vjp,
+               lambda lib, F, *xs: lib.einsum(equation, *xs), "einsum",
+               variant=f"'{equation}'", params={"equation": equation, "ones": ones})
+
+
+def _sdpa_dropout(lib, F, q, k, v):
+    """Attention with dropout on its weights; V is extended by the identity, so the output's
+    last S columns are the dropped weights themselves: the mask can be read off them."""
+    eye = lib.eye(k.shape[-2], dtype=v.dtype).expand(*v.shape[:-1], k.shape[-2])
+    return F.scaled_dot_product_attention(q, k, lib.cat([v, eye], -1), dropout_p=0.3)
+
+
+def _sdpa_dropout_fixed(lib, F, out, q, k, v):
+    """The same computation with minigrad's mask, read off its output (a kept weight is
+    positive, a dropped one exactly 0)."""
+    kept = out[..., v.shape[-1]:] != 0
+    a = F.softmax(q @ k.mT * q.shape[-1] ** -0.5, -1) * kept / (1 - 0.3)
+    return lib.cat([a @ v, a], -1)
 
 
 def _op(name, family, node, forward, vjp, fn, inputs, **kw):
@@ -647,6 +730,27 @@ OPS = [
         r"\bar X = \bar Y W,\ \bar W = \bar Y^\top X",
         lambda lib, F, x, w: F.linear(x, w), "linear", variant="no bias",
         params={"bias": False}),
+    _einsum_entry("ij,jk->ik", r"Y_{ik} = \textstyle\sum_j A_{ij} B_{jk}",
+                  r"\bar A_{ij} = \textstyle\sum_k \bar Y_{ik} B_{jk},\ "
+                  r"\bar B_{jk} = \textstyle\sum_i A_{ij} \bar Y_{ik}"),
+    _einsum_entry("...ij,...jk", r"Y_{\ldots ik} = \textstyle\sum_j A_{\ldots ij} B_{\ldots jk}",
+                  r"\bar A = \operatorname{unbroadcast}(\textstyle\sum_k \bar Y_{\ldots ik} "
+                  r"B_{\ldots jk}),\ \bar B = \operatorname{unbroadcast}(\textstyle\sum_i "
+                  r"A_{\ldots ij} \bar Y_{\ldots ik})"),
+    _einsum_entry("bii->bi", r"y_{bi} = x_{bii}",
+                  r"\bar x_{bii} = \bar y_{bi},\ 0 \text{ off the diagonal}"),
+    _einsum_entry("i,j", r"y_{ij} = a_i b_j",
+                  r"\bar a_i = \textstyle\sum_j \bar y_{ij} b_j,\ "
+                  r"\bar b_j = \textstyle\sum_i \bar y_{ij} a_i"),
+    _einsum_entry("ij,jk,kl->il", r"Y_{il} = \textstyle\sum_{jk} A_{ij} B_{jk} C_{kl}",
+                  r"\bar A_{ij} = \textstyle\sum_{kl} \bar Y_{il} B_{jk} C_{kl},\ \dots"),
+    _einsum_entry("bij,bj->bi", r"y_{bi} = \textstyle\sum_j x_{bij} v_{bj}",
+                  r"\bar x_{bij} = \operatorname{unbroadcast}(\bar y_{bi} v_{bj}),\ "
+                  r"\bar v_{bj} = \operatorname{unbroadcast}(\textstyle\sum_i \bar y_{bi} x_{bij})",
+                  ones=True),
+    _einsum_entry("ij,k->", r"y = \textstyle\sum_{ij} a_{ij} \sum_k b_k",
+                  r"\bar a_{ij} = \bar y \textstyle\sum_k b_k,\ "
+                  r"\bar b_k = \bar y \textstyle\sum_{ij} a_{ij}"),
     # ------------------------------------------------------------------ shape
     _op("reshape", "shape", "ReshapeBackward", r"y = \operatorname{reshape}(x, s)",
         r"\bar x = \operatorname{reshape}(\bar y, x.\text{shape})",
@@ -878,6 +982,62 @@ OPS = [
         r"O = \operatorname{softmax}(QK^\top s)\,V,\ s = 0.3", _SDPA_V,
         lambda lib, F, q, k, v: F.scaled_dot_product_attention(q, k, v, scale=0.3),
         "attention", variant="custom scale"),
+    _op("scaled_dot_product_attention", "attention", "ScaledDotProductAttentionBackward",
+        r"O = (A \odot D)\,V,\ A = \operatorname{softmax}(QK^\top s),\ "
+        r"D = m / (1 - p),\ m \sim \operatorname{Bernoulli}(1 - p)",
+        r"\bar V = (A \odot D)^\top \bar O,\ \bar A = (\bar O V^\top) \odot D,\ "
+        r"dS = A \odot (\bar A - \textstyle\sum_j \bar A_j A_j),\ "
+        r"\bar Q = dS\,K s,\ \bar K = dS^\top Q s",
+        _sdpa_dropout, "attention", variant="dropout_p=0.3", random=True,
+        fixed_fn=_sdpa_dropout_fixed),
+    # ------------------------------------------------------------------ indexing
+    _op("gather", "indexing", "GatherBackward", r"y_{ij} = x_{i,\,\text{idx}_{ij}}\ (d = 1)",
+        r"\bar x = 0;\ \bar x_{i,\,\text{idx}_{ij}} \mathrel{+}= \bar y_{ij}\ "
+        r"(\operatorname{scatter\_add})",
+        lambda lib, F, x, d, i: x.gather(d, i), "gather"),
+    _op("take_along_dim", "indexing", "GatherBackward",
+        r"y = \operatorname{gather}(\operatorname{expand}(x), d, \operatorname{expand}(\text{idx}))",
+        r"\bar x = \operatorname{unbroadcast}(\operatorname{scatter\_add}(0, d, \text{idx}, \bar y))",
+        lambda lib, F, x, d, i: lib.take_along_dim(x, i, dim=d), "gather",
+        params={"broadcast": True}),
+    _op("scatter", "indexing", "ScatterBackward", r"y = x;\ y_{i,\,\text{idx}_{ij}} = s_{ij}",
+        r"\bar x = \bar y,\ \bar x_{i,\,\text{idx}_{ij}} = 0;\ "
+        r"\bar s_{ij} = \bar y_{i,\,\text{idx}_{ij}}",
+        lambda lib, F, x, d, i, s: x.scatter(d, i, s), "gather",
+        params={"src": True, "distinct": True}),
+    _op("scatter", "indexing", "ScatterBackward", r"y = x;\ y_{i,\,\text{idx}_{ij}} = c",
+        r"\bar x = \bar y,\ \bar x_{i,\,\text{idx}_{ij}} = 0",
+        lambda lib, F, x, d, i: lib.scatter(x, d, i, value=-1.5), "gather", variant="value"),
+    _op("scatter_add", "indexing", "ScatterAddBackward",
+        r"y = x;\ y_{i,\,\text{idx}_{ij}} \mathrel{+}= s_{ij}",
+        r"\bar x = \bar y,\ \bar s_{ij} = \bar y_{i,\,\text{idx}_{ij}}\ (\operatorname{gather})",
+        lambda lib, F, x, d, i, s: x.scatter_add(d, i, s), "gather", params={"src": True}),
+    _op("scatter_add", "indexing", "ScatterAddBackward",
+        r"h = x;\ h_{i,\,\text{idx}_{ij}} \mathrel{+}= s_{ij}",
+        r"\bar x = \bar h,\ \bar s_{ij} = \bar h_{i,\,\text{idx}_{ij}}",
+        lambda lib, F, x, d, i, s: _scatter_add_(x, d, i, s), "gather", variant="in place",
+        params={"src": True}),
+    _op("index_select", "indexing", "IndexSelectBackward",
+        r"y = x[\ldots, \text{idx}, \ldots]_d",
+        r"\bar x = 0;\ \bar x[\ldots, \text{idx}_k, \ldots]_d \mathrel{+}= \bar y[\ldots, k, \ldots]_d",
+        lambda lib, F, x, d, i: x.index_select(d, i), "index_select"),
+    _op("sort", "indexing", "SortBackward", r"(y, \pi) = \operatorname{sort}_d(x),\ y_k = x_{\pi_k}",
+        r"\bar x_{\pi_k} = \bar y_k",
+        lambda lib, F, x, d: x.sort(d).values, "ranked"),
+    _op("sort", "indexing", "SortBackward",
+        r"(y, \pi) = \operatorname{sort}_d(x),\ y_1 \ge y_2 \ge \dots",
+        r"\bar x_{\pi_k} = \bar y_k",
+        lambda lib, F, x, d: lib.sort(x, dim=d, descending=True).values, "ranked",
+        variant="descending=True"),
+    _op("topk", "indexing", "TopkBackward",
+        r"(y, \pi) = \operatorname{topk}_d(x, k),\ y_j = x_{\pi_j}",
+        r"\bar x = 0;\ \bar x_{\pi_j} = \bar y_j",
+        lambda lib, F, x, d, k: x.topk(k, dim=d).values, "ranked", params={"k": True}),
+    _op("topk", "indexing", "TopkBackward",
+        r"(y, \pi) = \operatorname{topk}_d(x, k),\ y_1 \le \dots \le y_k",
+        r"\bar x = 0;\ \bar x_{\pi_j} = \bar y_j",
+        lambda lib, F, x, d, k: lib.topk(x, k, d, largest=False).values, "ranked",
+        variant="largest=False", params={"k": True}),
     # ------------------------------------------------------------------ sparse
     _op("embedding", "sparse", "EmbeddingBackward", r"Y = W[\text{idx}]",
         r"\bar W[i] = \textstyle\sum_{j: \text{idx}_j = i} \bar Y_j",

@@ -187,6 +187,7 @@ class BackwardNode(Node):
     _saved = ()
     _freed = False
     _materialize = True
+    _non_diff = ()
 
     def save_for_backward(self, *tensors):
         """Keep tensors for backward, remembering each one's version so that a later in-place
@@ -263,7 +264,7 @@ def _edge(t):
     """Where a gradient for tensor ``t`` must be sent: its grad_fn, or its leaf accumulator."""
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
-    if t.requires_grad:
+    if t._requires_grad:
         acc = t._acc() if t._acc is not None else None
         if acc is None:
             acc = AccumulateGrad(t)
@@ -337,9 +338,8 @@ class Function:
                     needs.append(a._requires_grad)
                 else:
                     needs.append(False)
-            needs = tuple(needs)
             if True in needs:
-                return cls._apply_recorded(needs, args)
+                return cls._apply_recorded(tuple(needs), args)
             _Mode.grad_enabled = False
             try:
                 out = cls.forward(_Ctx(), *args)
@@ -347,6 +347,8 @@ class Function:
                 _Mode.grad_enabled = True
         else:                                # the fast path: no graph to record
             out = cls.forward(_Ctx(), *args)
+        if type(out) is np.ndarray:          # the common case: a fresh array
+            return Tensor._make(out)
         if type(out) is tuple:
             return _views(cls, args, tuple(_as_output(o, args) for o in out))
         out = _as_output(out, args)
@@ -366,16 +368,29 @@ class Function:
         finally:
             _Mode.grad_enabled = True
         single = type(out) is not tuple
-        outs = _views(cls, args, tuple(_as_output(o, args) for o in ((out,) if single else out)),
-                      single)
-        ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
-        ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
-                                for a in args)
-        ctx._output_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+        if type(out) is np.ndarray:
+            outs = (Tensor._make(out),)
+        else:
+            outs = _views(cls, args, tuple(_as_output(o, args) for o in
+                                           ((out,) if single else out)), single)
+        edges, meta = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a._data
+                meta.append((d.shape, d.dtype))
+                if a.grad_fn is not None:
+                    edges.append((a.grad_fn, a._output_nr))
+                else:
+                    edges.append(_edge(a))
+            else:
+                edges.append(None)
+                meta.append(None)
+        ctx._edges, ctx._input_meta = tuple(edges), tuple(meta)
+        ctx._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outs])
         ctx._n_outputs = len(outs)
-        non_diff = getattr(ctx, "_non_diff", ())
+        non_diff = ctx._non_diff
         for i, o in enumerate(outs):
-            if o._data.dtype.kind == "f" and not any(o is n for n in non_diff):
+            if o._data.dtype.kind == "f" and (not non_diff or not any(o is n for n in non_diff)):
                 o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
         if ctx._saved:   # a saved output would be a cycle output -> node -> output
             ctx._saved = [((e[0]._data, e[0]._vc, e[0]._output_nr), e[1])

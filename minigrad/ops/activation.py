@@ -9,7 +9,7 @@ from scipy import special
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .elementwise import _floating, erf, exp, float_only, select
+from .elementwise import _floating, erf, exp, float_only, select, select_array
 
 
 class Relu(Function):
@@ -20,7 +20,10 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor._make(np.where(x._data < 0, 0, x._data))    # keeps −0 and NaN, as torch
+        d = x._data
+        # keeps −0 and NaN, as torch
+        y = Tensor._make(select_array(~(d < 0), d) if d.dtype.kind == "f" else
+                         np.where(d < 0, 0, d))
         ctx.save_for_backward(y)
         return y
 
@@ -31,7 +34,7 @@ class Relu(Function):
 
     @staticmethod
     def array_backward(ctx, grad):
-        return np.where(ctx.saved_tensors[0]._data <= 0, 0, grad).astype(grad.dtype, copy=False)
+        return select_array(~(ctx.saved_tensors[0]._data <= 0), grad)
 
 
 class LeakyRelu(Function):

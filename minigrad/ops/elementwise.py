@@ -154,6 +154,18 @@ def _zero(like):
     return Tensor._make(np.zeros((), like._data.dtype))
 
 
+def select_array(keep, a):
+    """``a`` where ``keep`` holds, +0 elsewhere, for a float array: ``np.where(keep, a, 0)``
+    without its branches (numpy's where is ten times slower on a mask with no pattern, as a
+    ReLU's is): the bits of ``a`` ANDed with all ones or all zeros. A −0 or NaN that is kept
+    stays as it is. ``keep`` has the shape of ``a``."""
+    ints = np.dtype(f"i{a.itemsize}")
+    bits = np.asarray(keep).astype(ints)
+    np.negative(bits, out=bits)                   # 1 → −1: every bit set
+    np.bitwise_and(a.view(ints), bits, out=bits)
+    return bits.view(a.dtype)
+
+
 def select(mask, grad):
     """ȳ where ``mask`` (a bool array) holds, 0 elsewhere: how a VJP masks a gradient.
 
@@ -170,7 +182,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, np.shape(_d(b)))
+        ctx.shapes = (a._data.shape, np.shape(_d(b)))
         return _binary("add", np.add, a, b)
 
     @staticmethod

@@ -87,7 +87,12 @@ class Linear(Function):
             raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not fit weight of "
                                f"shape {tuple(w.shape)}; it must be ({w.shape[0]},).")
         ctx.save_for_backward(x, w)
-        y = x._data @ w._data.T
+        d = x._data
+        if d.ndim > 2:           # one matrix product over all the rows, not one per batch
+            y = (d.reshape(math.prod(d.shape[:-1]), d.shape[-1]) @ w._data.T).reshape(
+                d.shape[:-1] + (w.shape[0],))
+        else:
+            y = d @ w._data.T
         if b is not None:
             y += b._data
         return y

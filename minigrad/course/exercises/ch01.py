@@ -250,10 +250,12 @@ def _(backprop):
             for node in _ref_topo(r2):
                 node._backward()
             if np.allclose(got, [v.grad for v in fresh], rtol=1e-9, atol=1e-12):
-                raise Misconception(tr("on {case} the gradients are those of a walk from the "
-                                       "leaves up — run _backward in REVERSE topological order "
-                                       "(root first), so a node's grad is complete before it "
-                                       "is sent on", case=name))
+                raise Misconception(tr("on {case} only the root's _backward passed anything "
+                                       "on: the gradients are those of a walk from the leaves "
+                                       "up (or of the root's _backward alone) — run _backward "
+                                       "on every node, in REVERSE topological order (root "
+                                       "first), so a node's grad is complete before it is sent "
+                                       "on", case=name))
         for v, e, nm in zip(leaves, expected, "xyw"):
             assert_close_or_explain(nm, v.grad, e, reuse=True, formula=tr(
                 "∂({expr})/∂{var}, as torch.autograd computes it", expr=name, var=nm))
@@ -406,6 +408,11 @@ def _bp_forward_order(root):
         node._backward()
 
 
+def _bp_root_only(root):
+    root.grad = 1.0
+    root._backward()
+
+
 def _tanh_fn(backward):
     import minigrad as mg
 
@@ -450,6 +457,7 @@ WRONG = {
              (_topo_no_return, "forget to return")],
     "01.3": [(_bp_no_seed, "seed it with 1.0"),
              (_bp_forward_order, "REVERSE topological order"),
+             (_bp_root_only, "run _backward on every node"),
              (_bp_calls_unfinished_topo, "do task 01.2 first")],
     "01.4": [(_value_class(_add_ok, _mul_ok, _tanh_input), "OUTPUT t = tanh(v)"),
              (_value_class(_add_ok, _mul_ok, _tanh_assign), "accumulate with +=")],

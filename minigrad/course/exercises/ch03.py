@@ -3,7 +3,8 @@ linear layer's three gradients, each an ``mg.autograd.Function`` checked against
 import numpy as np
 
 from ..lang import tr
-from .core import check_function_vjp, task
+from .core import (Misconception, as_numpy, assert_close_or_explain, check_function_vjp,
+                   function_vjp, seeded, task, torch_vjp)
 
 
 def _mg():
@@ -19,6 +20,7 @@ def _shape(rng):
 @task("03.1", title="The VJP of ReLU",
       goal="Write ReLU.backward: x̄ = ȳ ⊙ 1(x > 0)", difficulty=1, minutes=5)
 def _(ReLU):
+    import minigrad as mg
     import torch
 
     def inputs(rng):
@@ -26,9 +28,21 @@ def _(ReLU):
         x[0, 0] = -abs(x[0, 0]) - 0.5                   # at least one blocked unit
         x[-1, -1] = abs(x[-1, -1]) + 0.5                # and one open
         return [x]
-    check_function_vjp(ReLU, torch.relu, inputs, names=["x"],
-                       formulas=[tr("x̄ = ȳ ⊙ 1(x > 0): the gate passes ȳ where x > 0, "
-                                    "else 0")])
+    formula = tr("x̄ = ȳ ⊙ 1(x > 0): the gate passes ȳ where x > 0, else 0")
+    check_function_vjp(ReLU, torch.relu, inputs, names=["x"], formulas=[formula])
+    # x = 0 exactly (kept out of the finite differences, which see a kink there): torch's
+    # derivative at 0 is 0
+    x = np.array([[0.0, -1.0, 2.0], [0.0, 3.0, -0.5]])
+    up = seeded(31).standard_normal(x.shape)
+    _, (ref,) = torch_vjp(torch.relu, [x], up)
+    _, (got,) = function_vjp(ReLU, [mg.tensor(x, dtype=mg.float64, requires_grad=True)],
+                             mg.tensor(up))
+    g = None if got is None else as_numpy(got)
+    if g is not None and g.shape == x.shape and np.allclose(g[x == 0], up[x == 0]) and \
+            np.allclose(g[x != 0], ref[x != 0]):
+        raise Misconception(tr("at x = 0 exactly your gate lets ȳ through: torch takes ReLU's "
+                               "derivative at 0 as 0 — the gate is x > 0, not x ≥ 0"))
+    assert_close_or_explain("x", got, ref, formula=formula)
 
 
 # --------------------------------------------------------------------------- 03.2
@@ -105,6 +119,11 @@ def _relu_pass_all(ctx, grad):
     return grad
 
 
+def _relu_at_zero_open(ctx, grad):
+    x, = ctx.saved_tensors
+    return grad * (x >= 0)
+
+
 def _log_times(ctx, grad):
     x, = ctx.saved_tensors
     return grad * x
@@ -167,7 +186,9 @@ WRONG = {
     "03.1": [(_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_mask_only),
               "your gradient for x is wrong"),
              (_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_pass_all),
-              "the gate passes ȳ where x > 0")],
+              "the gate passes ȳ where x > 0"),
+             (_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_at_zero_open),
+              "the gate is x > 0, not x ≥ 0")],
     "03.2": [(_fn("Log", _save_x(np.log), _log_times), "x̄ = ȳ / x"),
              (_fn("Log", _save_x(np.log), _log_no_return), "forget to return")],
     "03.3": [(_fn("Sigmoid", _save_y(_sigmoid), _sig_y_only), "your gradient for x is wrong"),

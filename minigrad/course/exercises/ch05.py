@@ -85,6 +85,8 @@ def check_function(Fn, torch_fn, make_case, *, output, names, formulas, cases=3,
         for i, (g, ref, name, formula) in enumerate(zip(grads, g_ref, names, formulas)):
             if ref is None or name is None:
                 continue
+            _explain_placement(grads, i, ref, name)
+            explain_upstream(name, g, ref, up)
             if explain is not None:
                 explain(i, g, case, ref, up)
             assert_close_or_explain(name, g, ref, formula=formula, batch=batch,
@@ -96,6 +98,29 @@ def check_function(Fn, torch_fn, make_case, *, output, names, formulas, cases=3,
                 assert_close_or_explain(name, x.grad, ref, formula=formula, batch=batch,
                                         unstable_hint=hint)
     gradcheck_or_explain(lambda *t: Fn.apply(*t), xs, f"{Fn.__name__}.backward")
+
+
+def _explain_placement(grads, i, ref, name):
+    """Gradient i is missing but another slot of what backward returned holds it."""
+    if grads[i] is not None and _close(grads[i], ref):
+        return
+    for j, g in enumerate(grads):
+        if j != i and g is not None and _close(g, ref):
+            raise Misconception(tr(
+                "your backward returns the gradient of {name} in place {got} of its result, "
+                "but {name} is forward's argument {want}: return the gradients in the order of "
+                "forward's arguments (None for a non-tensor one)", name=name, got=j + 1,
+                want=i + 1))
+
+
+def explain_upstream(name, got, ref, up):
+    """A scalar output's gradient without its random upstream factor."""
+    if np.ndim(up) == 0 and float(up) not in (0.0, 1.0) and not _close(got, ref) and \
+            _close(got, np.asarray(ref) / float(up)):
+        raise Misconception(tr(
+            "your gradient for {name} leaves out the upstream gradient: it is the right value "
+            "divided by ȳ = {up:.4g} — multiply by the gradient backward receives (the check "
+            "sends a random one, not 1)", name=name, up=float(up)))
 
 
 def _close(got, ref):
@@ -359,6 +384,12 @@ def _wrong():
             p, onehot = ctx.saved_tensors
             return (p - onehot) * grad / p.shape[0]       # no None for the target
 
+    class CrossEntropyNoUpstream(CrossEntropyNoMean):
+        @staticmethod
+        def backward(ctx, grad):
+            p, onehot = ctx.saved_tensors
+            return (p - onehot) / p.shape[0], None         # as if L̄ were always 1
+
     class _EmbeddingBase(Function):
         @staticmethod
         def forward(ctx, idx, weight):
@@ -373,6 +404,14 @@ def _wrong():
             gw = np.zeros((ctx.num_embeddings, grad.shape[-1]))
             gw[idx.numpy().reshape(-1)] = grad.numpy().reshape(-1, grad.shape[-1])   # = not +=
             return None, mg.tensor(gw)
+
+    class EmbeddingSwapped(_EmbeddingBase):
+        @staticmethod
+        def backward(ctx, grad):
+            idx, = ctx.saved_tensors
+            gw = np.zeros((ctx.num_embeddings, grad.shape[-1]))
+            np.add.at(gw, idx.numpy(), grad.numpy())
+            return mg.tensor(gw), None                    # in idx's place
 
     class EmbeddingNotScattered(_EmbeddingBase):
         @staticmethod
@@ -449,9 +488,12 @@ def _wrong():
                  (SoftmaxBackwardsTypo, "is it spelled `backward`")],
         "05.2": [(CrossEntropyNoMean, "is the batch size"),
                  (CrossEntropyUnstable, "unstable: subtract the max"),
-                 (CrossEntropyOneGrad, "return one per forward argument")],
+                 (CrossEntropyOneGrad, "return one per forward argument"),
+                 (CrossEntropyNoUpstream, "leaves out the upstream gradient")],
         "05.3": [(EmbeddingAssign, "+=, not ="),
-                 (EmbeddingNotScattered, "your gradient for weight has shape")],
+                 (EmbeddingNotScattered, "your gradient for weight has shape"),
+                 (EmbeddingSwapped, "in place 1 of its result, but weight is forward's "
+                                    "argument 2")],
         "05.4": [(RMSNormNotes, "exact only for γ = 1"),
                  (RMSNormWeightNotSummed, "did you sum over the broadcast (batch) dimensions?")],
         "05.5": [(LayerNormNotes, "holds only for a scalar γ"),

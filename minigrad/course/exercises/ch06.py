@@ -9,7 +9,7 @@ typo in either would fail the import-time consistency check below.
 import numpy as np
 
 from ..lang import tr
-from .ch05 import _close, check_function
+from .ch05 import _close, check_function, explain_upstream
 from .core import (Misconception, as_numpy, assert_close_or_explain, by_hand, reveal, seeded,
                    task)
 
@@ -281,9 +281,10 @@ def _one_path(name, v, ref):
     return ref["diff"], np.broadcast_to(ref["mu"] / hidden, v["hpre"].shape)
 
 
-def _mlp_explain(name, got, v, ref, batch):
+def _mlp_explain(name, got, v, ref, batch, dloss):
     """Raise the diagnosis of the first wrong gradient, ``name`` (``got`` as numpy)."""
     want = ref[name]
+    explain_upstream(name, got, want, np.float64(dloss))
     if name in _BROADCAST and got.shape == v[_BROADCAST[name]].shape != want.shape and \
             np.allclose(_sum_to(got, want.shape), want, rtol=1e-7, atol=1e-10):
         raise Misconception(tr(
@@ -382,7 +383,7 @@ def _(mlp_backward):
         v = dict(values, Xb=Xb, Yb=Yb)
         try:
             _mlp_explain(first, as_numpy(got[first]) if got[first] is not None else None, v,
-                         ref, Xb.shape[0])
+                         ref, Xb.shape[0], dloss)
             why = tr("your gradient for {name} is wrong", name=first)
         except Misconception as e:
             why = str(e)
@@ -399,7 +400,8 @@ def _mlp_by_hand(t, dloss, mistake=None):
     hidden = t["hpre"].shape[1]
     d = {}
     target = F.one_hot(t["Yb"], vocab).to(t["probs"].dtype)
-    d["logprobs"] = -dloss * target / (1 if mistake == "no_mean" else n)
+    d["logprobs"] = -(1.0 if mistake == "no_upstream" else dloss) * target / \
+        (1 if mistake == "no_mean" else n)
     d["probs"] = d["logprobs"] / t["probs"]
     d["counts_sum_inv"] = d["probs"] * t["counts"]
     if mistake != "not_summed":
@@ -582,6 +584,8 @@ def _wrong():
         "06.5": [(_mlp_wrong("no_mean"), "the first wrong one, logprobs: your gradient for "
                                          "logprobs is exactly 32× the right value: 32 is the "
                                          "batch size"),
+                 (_mlp_wrong("no_upstream"), "the first wrong one, logprobs: your gradient "
+                                             "for logprobs leaves out the upstream gradient"),
                  (_mlp_wrong("not_summed"), "the first wrong one, counts_sum_inv: "
                                             "counts_sum_inv was broadcast over counts"),
                  (_mlp_wrong("counts_once"), "the first wrong one, counts: counts is used twice "

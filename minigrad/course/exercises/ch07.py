@@ -34,6 +34,10 @@ def _(input_grad):
         xt = torch.tensor(rng.standard_normal((n, d_model)), requires_grad=True)
         projections = [xt @ torch.tensor(W) for W in Ws]                # Q, K and V
         expected = torch.autograd.grad(projections, xt, [torch.tensor(b) for b in bars])[0]
+        if _close(got, sum(b @ W for b, W in zip(bars, Ws))):
+            raise Misconception(tr("your gradient for x multiplies each branch's gradient by W, "
+                                   "not by Wᵀ: missing transpose? — a projection P = x·W sends "
+                                   "back P̄·Wᵀ"))
         for i, p in enumerate(parts):
             if _close(got, p):
                 raise Misconception(tr(
@@ -98,6 +102,16 @@ def _attention_explain(i, got, case, ref, up):
         raise Misconception(tr("your gradient for Q misses the scale 1/√d_k: the scores were "
                                "multiplied by it in forward, so their gradient is too — "
                                "Q̄ = S̄·K · scale"))
+    if i == 0 and not _close(got, ref):
+        s = q @ np.swapaxes(k, -1, -2) * scale
+        a = np.exp(s - s.max(-1, keepdims=True))
+        a /= a.sum(-1, keepdims=True)
+        diagonal_only = a * (up @ np.swapaxes(v, -1, -2)) * scale
+        if _close(got, diagonal_only @ k):
+            raise Misconception(tr("your gradient for Q goes back through softmax as if it were "
+                                   "elementwise (A ⊙ Ā): every score of a row moves every "
+                                   "probability of the row, so S̄ also has the term "
+                                   "− A ⊙ rowsum(Ā ⊙ A)"))
     if i == 1:
         if _close(got, np.swapaxes(ds, -1, -2) @ q) and not _close(got, ref):
             raise Misconception(tr("your gradient for K misses the scale 1/√d_k — "
@@ -256,6 +270,13 @@ def _wrong():
             q, k, a, ds = _grads(ctx, grad)
             return (ds @ k * ctx.scale, ds.transpose(-2, -1) @ q * ctx.scale, a @ grad)
 
+    class AttentionSoftmaxElementwise(_AttentionBase):
+        @staticmethod
+        def backward(ctx, grad):
+            q, k, v, a = ctx.saved_tensors
+            ds = a * (grad @ v.transpose(-2, -1)) * ctx.scale
+            return ds @ k, ds.transpose(-2, -1) @ q, a.transpose(-2, -1) @ grad
+
     def mha_bare_reshape(x, P, dO, num_heads):
         return _mha_backward(x, P, dO, num_heads, merge_transpose=False)
 
@@ -273,12 +294,13 @@ def _wrong():
         return dict(zip(["x", *Pt], (mg.tensor(g.numpy()) for g in grads)))
 
     return {
-        "07.1": [(only_q, "only the Q branch"), (untransposed, "your gradient for x is wrong")],
+        "07.1": [(only_q, "only the Q branch"), (untransposed, "not by Wᵀ: missing transpose?")],
         "07.2": [(delta_wrong_axis, "sum Ō ⊙ O over the LAST dimension"),
                  (delta_keepdim, "without keepdim")],
         "07.3": [(AttentionNoScale, "misses the scale"),
                  (AttentionKNoTranspose, "missing transpose?"),
-                 (AttentionVNoTranspose, "your gradient for V")],
+                 (AttentionVNoTranspose, "your gradient for V"),
+                 (AttentionSoftmaxElementwise, "as if it were elementwise")],
         "07.4": [(mha_bare_reshape, "the backward of merge is a split"),
                  (mha_one_branch, "your gradient for x is wrong"),
                  (mha_autograd, "torch.autograd.grad")],

@@ -119,6 +119,18 @@ def _explain_untiled(log, tile, what):
                                    what=what, a=sa, b=sb, tile=tile))
 
 
+def _explain_overwrite(name, got, a, b, tile):
+    """Say "= instead of +=" when each tile of C holds only its last product A_it·B_tj."""
+    k = a.shape[1]
+    last = (_ceil(k, tile) - 1) * tile
+    g = None if got is None else as_numpy(got)
+    if last and g is not None and g.shape == (a.shape[0], b.shape[1]) and \
+            np.allclose(g, a[:, last:] @ b[last:, :], atol=1e-9):
+        raise Misconception(tr("{what} holds only the last product A_it·B_tj of each tile: the "
+                               "tile's accumulator must add the products of every t (+=), not "
+                               "keep the last one (=)", what=name))
+
+
 def _explain_edges(name, got, expected, a, b, tile, formula):
     """Say "edge tiles missing" when exactly the last partial block-rows, block-columns or
     inner blocks were skipped (range(m // T) instead of ⌈m/T⌉ tiles)."""
@@ -164,6 +176,12 @@ def _diagnose_block(block, m, i, j, tile, what):
         raise Misconception(tr(
             "{what} should start at row i·T = {row} and column j·T = {col}: i and j count "
             "tiles, not rows and columns", what=what, row=i * tile, col=j * tile))
+    swapped = m[j * tile:(j + 1) * tile, i * tile:(i + 1) * tile]
+    if g is not None and i != j and g.shape == swapped.shape and np.array_equal(g, swapped) \
+            and not (g.shape == expected.shape and np.array_equal(g, expected)):
+        raise Misconception(tr(
+            "{what} is tile ({j}, {i}): i and j are swapped — i picks the block-row (rows "
+            "from i·T), j the block-column (columns from j·T)", what=what, i=i, j=j))
     assert_close_or_explain(what, got, expected, kind=None,
                             formula=tr("rows i·T … (i+1)·T − 1 and columns j·T … (j+1)·T − 1, "
                                        "cut at the bottom and right edges"))
@@ -195,6 +213,7 @@ def _tiled_matmul(tiled_matmul):
     import torch
     formula = tr("C_ij = Σ_t A_it·B_tj over ⌈m/T⌉ × ⌈n/T⌉ tiles of C")
     got, log = _run_recording(tiled_matmul, *_recorded(_NOTES_A, _NOTES_B), 2)
+    _explain_overwrite(tr("C of the notes' example"), _plain_result(got), _NOTES_A, _NOTES_B, 2)
     assert_close_or_explain(tr("C of the notes' example"), _plain_result(got),
                             _NOTES_A @ _NOTES_B, kind=None,
                             formula=f"C₀₀ = A₀₀·B₀₀ + A₀₁·B₁₀ = {_NOTES_C00.tolist()}")
@@ -206,6 +225,7 @@ def _tiled_matmul(tiled_matmul):
         got = _plain_result(got)
         what = tr("C for {a}·{b} with T = {tile}", a=sa, b=sb, tile=tile)
         _explain_edges(what, got, expected, a, b, tile, formula)
+        _explain_overwrite(what, got, a, b, tile)
         assert_close_or_explain(what, got, expected, kind=None, formula=formula)
         _explain_untiled(log, tile, "tiled_matmul")
         done = sum(1 for x, y in log if np.prod(x) and np.prod(y))
@@ -242,6 +262,11 @@ def _tiled_backward(tiled_matmul_backward):
             raise Misconception(tr("tiled_matmul_backward must return the pair (Ā, B̄), not "
                                    "{type}", type=type(out).__name__))
         ga, gb = (_plain_result(g) for g in out)
+        if ga is not None and gb is not None and np.shape(ga) == bt.shape and \
+                np.shape(gb) == at.shape and np.allclose(as_numpy(ga), bt.grad.numpy()) and \
+                np.allclose(as_numpy(gb), at.grad.numpy()):
+            raise Misconception(tr("tiled_matmul_backward returned (B̄, Ā): return the pair in "
+                                   "the order of forward's inputs, (Ā, B̄)"))
         square = sa[0] == sa[1] == sb[1]        # there, C̄·B and A·C̄ have the right shape
         if square and ga is not None and np.shape(ga) == at.shape and \
                 np.allclose(as_numpy(ga), c_bar @ b, atol=1e-9):
@@ -358,6 +383,10 @@ def _block_no_return(m, i, j, tile):
     m[i * tile:(i + 1) * tile, j * tile:(j + 1) * tile]
 
 
+def _block_swapped(m, i, j, tile):
+    return m[j * tile:(j + 1) * tile, i * tile:(i + 1) * tile]
+
+
 def _tiled_floor(a, b, tile):
     """Off by one tile: range(m // T) skips the smaller tiles at the edges."""
     m, k = a.shape
@@ -388,6 +417,19 @@ def _tiled_good(a, b, tile):
 
 def _tiled_untiled(a, b, tile):
     return a @ b
+
+
+def _tiled_overwrites(a, b, tile):
+    m, k = a.shape
+    n = b.shape[1]
+    c = np.zeros((m, n))
+    for i in range(_ceil(m, tile)):
+        for j in range(_ceil(n, tile)):
+            for t in range(_ceil(k, tile)):
+                c[i * tile:(i + 1) * tile, j * tile:(j + 1) * tile] = \
+                    a[i * tile:(i + 1) * tile, t * tile:(t + 1) * tile] @ \
+                    b[t * tile:(t + 1) * tile, j * tile:(j + 1) * tile]
+    return c
 
 
 def _tiled_full_on_copies(a, b, tile):
@@ -424,6 +466,10 @@ def _backward_floor(a, b, c_bar, tile):
 
 def _backward_untiled(a, b, c_bar, tile):
     return c_bar @ b.T, a.T @ c_bar
+
+
+def _backward_swapped(a, b, c_bar, tile):
+    return _tiled_good(a.T, c_bar, tile), _tiled_good(c_bar, b.T, tile)
 
 
 def _make_function(kind):
@@ -464,16 +510,19 @@ def _make_function(kind):
 WRONG = {
     "08.1": [(_block_off_by_one, "Python slices exclude their"),
              (_block_rows_not_tiles, "count tiles, not rows"),
-             (_block_no_return, "did you forget to return")],
+             (_block_no_return, "did you forget to return"),
+             (_block_swapped, "i and j are swapped")],
     "08.2": [(_tiled_floor, "leaves out the edge tiles"),
              (_tiled_untiled, "every block is at most"),
-             (_tiled_full_on_copies, "every block is at most")],
+             (_tiled_full_on_copies, "every block is at most"),
+             (_tiled_overwrites, "not keep the last one (=)")],
     "08.3": [(_backward_missing_transpose, "missing transpose"),
              (_backward_floor, "leaves out the edge tiles"),
-             (_backward_untiled, "every block is at most")],
+             (_backward_untiled, "every block is at most"),
+             (_backward_swapped, "returned (B̄, Ā)")],
     "08.4": [(_make_function("transpose"), "missing transpose"),
              (_make_function("numpy"), "carry no graph"),
-             (_make_function("count"), "returned 2 gradient(s) but forward took 3"),
+             (_make_function("count"), "returned 2 gradients but forward took 3"),
              (_make_function("untiled"), "every block is at most"),
              (_make_function("copies"), "TiledMatMul.forward: you multiplied"),
              (_make_function("numpy_untiled"), "TiledMatMul.backward: you multiplied"),

@@ -142,10 +142,14 @@ def _sgd_momentum(sgd_momentum_step):
                                        "return (theta, buf)?"))
             if not isinstance(out, tuple) or len(out) != 2:
                 raise Misconception(tr("sgd_momentum_step must return the pair (theta, buf)"))
+            buf_in = buf
             theta, buf = out
             damped_buf = mu * damped_buf + (1 - mu) * g
             damped_theta = damped_theta - lr * damped_buf
-            if np.allclose(as_numpy(theta), damped_theta, atol=1e-12):
+            averaged = buf_in is not None and buf is not None and \
+                np.shape(as_numpy(buf)) == g.shape and \
+                np.allclose(as_numpy(buf), mu * as_numpy(buf_in) + (1 - mu) * g, atol=1e-12)
+            if averaged or np.allclose(as_numpy(theta), damped_theta, atol=1e-12):
                 raise Misconception(tr(
                     "torch's momentum adds the whole gradient, buf ← μ·buf + g; with "
                     "(1 − μ)·g the buffer is an average (that is dampening), and every step "
@@ -323,6 +327,11 @@ def _momentum_dampened(theta, grad, buf, lr, momentum):
     return theta - lr * buf, buf
 
 
+def _momentum_dampened_after_first(theta, grad, buf, lr, momentum):
+    buf = grad.copy() if buf is None else momentum * buf + (1 - momentum) * grad
+    return theta - lr * buf, buf
+
+
 def _momentum_no_return(theta, grad, buf, lr, momentum):
     buf = grad if buf is None else momentum * buf + grad
     theta = theta - lr * buf
@@ -409,6 +418,7 @@ WRONG = {
              (_step_zero_between, "the parameters did not move"),
              (_step_returns_tensor, "return loss.item()")],
     "09.2": [(_momentum_dampened, "that is dampening"),
+             (_momentum_dampened_after_first, "that is dampening"),
              (_momentum_no_return, "did you forget to return")],
     "09.3": [(_adamw_wrong("no_bias"), "bias correction"),
              (_adamw_wrong("l2"), "Adam's L2 penalty"),

@@ -592,7 +592,9 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
         raise Misconception(tr("{what} has the integer dtype {dtype}; it must be floating "
                                "point ({expected})", what=what, dtype=g.dtype,
                                expected=exp.dtype))
-    if exp.dtype == np.float64 and g.dtype not in (np.float64,) and g.dtype.kind == "f":
+    if exp.dtype == np.float64 and g.dtype not in (np.float64,) and g.dtype.kind == "f" and \
+            (g.shape != exp.shape or np.allclose(g.astype(np.float64), exp, rtol=1e-4,
+                                                 atol=1e-6, equal_nan=True)):
         raise Misconception(tr("{what} has dtype {dtype} but float64 was expected — did a "
                                "tensor get created without dtype (the default is float32)?",
                                what=what, dtype=g.dtype))

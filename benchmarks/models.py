@@ -124,6 +124,43 @@ def make_gpt(activation="gelu_tanh", sizes=None):
     return make_steps
 
 
+# --------------------------------------------------------------------------- capstone GPT
+def capstone_step(lib, seed=0, vocab=95, micro_batches=2, batch=8):
+    """One iteration of the capstone chapter's training loop (``minigrad.course.gpt``, in
+    nanoGPT's idioms) on either library, from the same weights: ``micro_batches`` batches of
+    ``batch`` windows of 64 characters, each loss divided by their number before
+    ``backward()`` (gradient accumulation), ``clip_grad_norm_(…, 1.0)``, then the AdamW step of
+    ``configure_optimizers`` (a decayed and a non-decayed group)."""
+    from minigrad.course import gpt
+
+    config = gpt.GPTConfig(vocab_size=vocab)
+    torch.manual_seed(seed)                      # the weights both libraries start from
+    reference = gpt.build(torch).GPT(config)
+    model = gpt.build(lib).GPT(config)
+    model.load_state_dict(reference.state_dict())
+    opt = model.configure_optimizers(0.1, 3e-3, (0.9, 0.99))
+    rng = np.random.default_rng(seed)
+    windows = [rng.integers(0, vocab, (batch, config.block_size + 1))
+               for _ in range(micro_batches)]
+    batches = [(lib.tensor(w[:, :-1].copy()), lib.tensor(w[:, 1:].copy())) for w in windows]
+
+    def step():
+        for x, y in batches:
+            _, loss = model(x, y)
+            (loss / micro_batches).backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss
+    return step
+
+
+def make_capstone():
+    def make_steps():
+        return {"minigrad": capstone_step(minigrad), "torch": capstone_step(torch)}
+    return make_steps
+
+
 # --------------------------------------------------------------------------- makemore MLP
 def makemore_step(lib, vocab=27, context=3, d_emb=10, d_hidden=200, batch=32, lr=0.1, seed=0):
     """One step of the character-level MLP language model learners write in lectures: an
@@ -236,6 +273,10 @@ BENCHMARKS = [
               "batch 8, AdamW", make_gpt(sizes=dict(vocab=65, context=16, d_model=32,
                                                      n_heads=2, n_layers=2, batch=8)),
               n_steps=50),
+    Benchmark("capstone GPT (2×8×64, d64, 4h, 2L)",
+              "chapter 12's iteration: vocab 95, context 64, d_model 64, 4 heads, 2 blocks, two "
+              "micro-batches of 8, clip_grad_norm_, AdamW with two groups",
+              make_capstone(), n_steps=10),
     Benchmark("makemore MLP (32×3, 10→200→27)",
               "embedding 10, context 3, 200 tanh, vocab 27, batch 32, p.data += -lr * p.grad",
               make_makemore(), n_steps=200),

@@ -237,6 +237,7 @@ for _name, _f in {
 for _name, _f in {
     "remainder": lambda lib, F, a, b: a % b, "fmod": lambda lib, F, a, b: lib.fmod(a, b),
     "floor_divide": lambda lib, F, a, b: a.detach() // b.detach(),   # torch has no gradient
+    "isclose": lambda lib, F, a, b: lib.isclose(a, b, rtol=1e-3, equal_nan=True),
 }.items():
     _binary(_name, _f)
 
@@ -486,6 +487,56 @@ def reduce(lib, F, x, how, dim, keepdim):
     if how in ("logsumexp", "amax", "amin"):
         return f(x, dim=dim if dim is not None else tuple(range(x.dim())), keepdim=keepdim)
     return f() if dim is None else f(dim=dim, keepdim=keepdim)
+
+
+@op("prod")
+def _c(rng, t):
+    return {"dim": None if rng.random() < 0.3 else any_dim(rng, t),
+            "keepdim": bool(rng.random() < 0.4)}
+
+
+@_c
+def prod(lib, F, x, dim, keepdim):
+    return x.prod() if dim is None else x.prod(dim, keepdim=keepdim)
+
+
+@op("scan")
+def _c(rng, t):
+    return {"how": str(rng.choice(["cumsum", "cumprod"])), "dim": any_dim(rng, t)}
+
+
+@_c
+def scan(lib, F, x, how, dim):
+    return getattr(lib, how)(x, dim)
+
+
+@op("norm")
+def _c(rng, t):
+    p = [2, 1, math.inf, -math.inf, 0, 3, 0.5, "fro"][int(rng.integers(8))]
+    r = rng.random()
+    dim = None if r < 0.4 or t.dim() == 0 else any_dim(rng, t) if r < 0.8 else \
+        tuple(sorted({int(rng.integers(t.dim())), int(rng.integers(t.dim()))}))
+    return {"p": p, "dim": dim, "keepdim": bool(rng.random() < 0.3)}
+
+
+@_c
+def norm(lib, F, x, p, dim, keepdim):
+    if p == "fro" or dim is None:
+        return x.norm(p=p, dim=dim, keepdim=keepdim)
+    return lib.linalg.vector_norm(x, ord=p, dim=dim, keepdim=keepdim)
+
+
+@op("all_any")
+def _c(rng, t):
+    return {"how": str(rng.choice(["all", "any"])),
+            "dim": None if rng.random() < 0.4 else any_dim(rng, t),
+            "keepdims": bool(rng.random() < 0.4)}
+
+
+@_c
+def all_any(lib, F, x, how, dim, keepdims):
+    f = getattr(x, how)
+    return f() if dim is None else f(dim=dim, keepdims=keepdims)
 
 
 # ---- views and shapes
@@ -900,6 +951,8 @@ COMPOSES = {
     "scaled_dot_product_attention": "sdpa", "embedding": "embedding",
     "log10": "log10", "log2": "log2", "log1p": "log1p", "expm1": "expm1",
     "remainder": "remainder", "fmod": "fmod",
+    "prod": "prod", "cumsum": "scan", "cumprod": "scan", "norm": "norm",
+    "linalg.vector_norm": "norm",
     "copy_slices": "view_inplace", "index_put": "index_put",
     "einsum": "einsum", "gather": "gather", "take_along_dim": "gather",
     "index_select": "gather", "scatter": "scatter", "scatter_add": "scatter", "sort": "sort",

@@ -231,3 +231,246 @@ def test_in_place_division(op, dtype, other):
     check(lambda lib, F, t: t.clone().remainder_(lib.tensor([2.0, -2.0, 3.0, 1.0])),
           x.astype("float64"))
     check(lambda lib, F, t: t.clone().fmod_(-1.5), x.astype("float64"))
+
+
+# =========================================================================== all, any
+@pytest.mark.parametrize("how", ["all", "any"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "bool", "uint8"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (-1, True), ((0, 2), False),
+                                          (1, True)], ids=str)
+def test_all_any(how, dtype, dim, keepdim):
+    """Any dtype in, bool out (uint8 stays uint8, as torch); NaN counts as nonzero."""
+    x = rng(4).integers(0, 2, (2, 3, 4)).astype(dtype)
+    if dtype.startswith("float"):
+        x[0, 0] = [NAN, -0.0, INF, 0.0]
+    fn = (lambda lib, F, t: getattr(t, how)()) if dim is None else \
+        (lambda lib, F, t: getattr(lib, how)(t, dim=dim, keepdim=keepdim))
+    check(fn, x, grad=False)
+    check(lambda lib, F, t: getattr(t, how)(dim=dim, keepdims=keepdim), x, grad=False)
+
+
+@pytest.mark.parametrize("how", ["all", "any"])
+@pytest.mark.parametrize("shape, dim", [((0,), None), ((2, 0), 1), ((2, 0), 0), ((), None),
+                                        ((), 0), ((), -1)], ids=str)
+def test_all_any_of_empty_and_0d(how, shape, dim):
+    x = np.ones(shape)
+    check(lambda lib, F, t: getattr(t, how)() if dim is None else getattr(t, how)(dim), x,
+          grad=False)
+
+
+# =========================================================================== keepdims=
+KEEPDIMS = ["sum", "mean", "var", "std", "amax", "amin", "prod", "all", "any", "argmax",
+            "argmin", "logsumexp"]
+
+
+@pytest.mark.parametrize("name", KEEPDIMS)
+@pytest.mark.parametrize("how", ["method", "function"])
+def test_keepdims_alias(name, how):
+    """torch's reductions accept numpy's spelling keepdims= as well as keepdim=."""
+    x = rng(5).standard_normal((3, 4))
+    fn = (lambda lib, F, t: getattr(t, name)(1, keepdims=True)) if how == "method" else \
+        (lambda lib, F, t: getattr(lib, name)(t, dim=-2, keepdims=True))
+    ym, yt = check(fn, x)
+    assert ym.ndim == 2
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_keepdims_on_max_and_min_with_dim(name):
+    x = rng(6).standard_normal((3, 4))
+    for k in (0, 1):
+        check(lambda lib, F, t: getattr(t, name)(1, keepdims=True)[k], x)
+
+
+def test_keepdim_and_keepdims_together_are_refused():
+    raises_like_torch(lambda lib, F, t: t.sum(0, keepdim=True, keepdims=True), np.ones((2, 3)))
+
+
+# =========================================================================== prod
+ZEROS = {"none": [], "one zero": [(0, 1)], "two zeros in a slice": [(0, 1), (0, 3)],
+         "zeros in two slices": [(0, 1), (2, 2)], "a zero row": [(1, 0), (1, 1), (1, 2), (1, 3)]}
+
+
+@pytest.mark.parametrize("zeros", ZEROS, ids=str)
+@pytest.mark.parametrize("how", ["whole", "dim 1", "dim -2 keepdim", "dim 0"])
+def test_prod_gradient_with_zeros(zeros, how):
+    """With no zero x̄ = ȳ·y/x; one zero in a slice: only the zero gets a gradient, the
+    product of the others; two zeros: the slice gets none. Second derivatives as torch's."""
+    x = rng(7).standard_normal((3, 4))
+    for at in ZEROS[zeros]:
+        x[at] = 0.0
+    fn = {"whole": lambda lib, F, t: t.prod(),
+          "dim 1": lambda lib, F, t: t.prod(1),
+          "dim -2 keepdim": lambda lib, F, t: lib.prod(t, -2, keepdim=True),
+          "dim 0": lambda lib, F, t: lib.prod(t, dim=0)}[how]
+    check(fn, x)
+    second = []
+    for lib, F in LIBS:
+        t = lib.tensor(x, requires_grad=True)
+        up = lib.tensor(rng(8).standard_normal(tuple(fn(lib, F, t).shape)))
+        g, = lib.autograd.grad(fn(lib, F, t), t, up, create_graph=True)
+        second.append(lib.autograd.grad((g * g).sum(), t)[0])
+    same(*second, name="second derivative")
+
+
+@pytest.mark.parametrize("values", [[INF, 2.0, 3.0], [NAN, 1.0], [0.0, INF, 2.0], [-0.0, -1.0],
+                                    [1e200, 1e200]], ids=str)
+def test_prod_on_edge_values(values):
+    check(lambda lib, F, t: t.prod(), np.array(values))
+    check(lambda lib, F, t: t.prod(0, keepdim=True), np.array(values))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float32", "int32"])
+def test_prod_dtypes(dtype):
+    x = np.array([[1, 2, 3], [0, 1, 4]]).astype(dtype)
+    check(lambda lib, F, t: t.prod(), x)
+    check(lambda lib, F, t: t.prod(1), x)
+    check(lambda lib, F, t: t.prod(dtype=lib.float64), x)
+    check(lambda lib, F, t: lib.prod(t, 0, dtype=lib.float32), x)
+
+
+@pytest.mark.parametrize("shape, dim", [((), None), ((), 0), ((0,), None), ((2, 0), 1),
+                                        ((2, 0), 0)], ids=str)
+def test_prod_of_0d_and_empty(shape, dim):
+    x = np.full(shape, 1.5)
+    check(lambda lib, F, t: t.prod() if dim is None else t.prod(dim), x)
+
+
+def test_prod_refuses_what_torch_refuses():
+    raises_like_torch(lambda lib, F, t: t.prod(2), np.ones((2, 3)))
+    raises_like_torch(lambda lib, F, t: t.prod(dim=(0, 1)), np.ones((2, 3)))
+
+
+# =========================================================================== cumsum, cumprod
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dim", [0, 1, -1, -3])
+def test_cumsum_cumprod(name, dim):
+    x = rng(9).standard_normal((2, 3, 4))
+    check(lambda lib, F, t: getattr(t, name)(dim), x)
+    check(lambda lib, F, t: getattr(lib, name)(t, dim=dim), x, create_graph=True)
+
+
+@pytest.mark.parametrize("zeros", ZEROS, ids=str)
+def test_cumprod_gradient_with_zeros(zeros):
+    x = rng(10).standard_normal((3, 4))
+    for at in ZEROS[zeros]:
+        x[at] = 0.0
+    for dim in (0, 1):
+        check(lambda lib, F, t: t.cumprod(dim), x)
+        second = []
+        for lib, F in LIBS:
+            t = lib.tensor(x, requires_grad=True)
+            up = lib.tensor(rng(11).standard_normal(x.shape))
+            g, = lib.autograd.grad(t.cumprod(dim), t, up, create_graph=True)
+            second.append(lib.autograd.grad((g * g).sum(), t)[0])
+        same(*second, name="second derivative")
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float32", "int32"])
+def test_cumsum_cumprod_dtypes(name, dtype):
+    x = np.array([[1, 2, 3], [0, 1, 4]]).astype(dtype)
+    check(lambda lib, F, t: getattr(t, name)(1), x)
+    check(lambda lib, F, t: getattr(t, name)(0, dtype=lib.float64), x)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("shape, dim", [((), 0), ((), -1), ((0,), 0), ((2, 0), 1), ((2, 0), 0)],
+                         ids=str)
+def test_cumsum_cumprod_of_0d_and_empty(name, shape, dim):
+    check(lambda lib, F, t: getattr(t, name)(dim), np.full(shape, 1.5))
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+def test_cumsum_cumprod_edge_values_and_errors(name):
+    check(lambda lib, F, t: getattr(t, name)(0), np.array([1.0, INF, -INF, 2.0, NAN]))
+    raises_like_torch(lambda lib, F, t: getattr(t, name)(2), np.ones((2, 3)))
+
+
+# =========================================================================== norm
+NORMS = [2, 1, INF, -INF, 0, 3, 1.5, 0.5, -1]
+
+
+@pytest.mark.parametrize("p", NORMS, ids=str)
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (-1, True), ((0, 1), False),
+                                          ((-1, 0), True)], ids=str)
+def test_norm_values_and_gradients(p, dim, keepdim):
+    x = rng(12).standard_normal((3, 4))
+    x[1, 1] = x[1, 2] = -abs(x).max() - 1           # a tie for the largest |x|
+    x[2, 0] = 0.0
+    check(lambda lib, F, t: t.norm(p, dim, keepdim), x)
+    check(lambda lib, F, t: lib.norm(t, p=p, dim=dim, keepdim=keepdim), x)
+    check(lambda lib, F, t: lib.linalg.vector_norm(t, ord=p, dim=dim, keepdim=keepdim), x)
+
+
+@pytest.mark.parametrize("p", NORMS, ids=str)
+def test_norm_gradient_at_the_zero_vector(p):
+    """The norm of 0 has no derivative; torch's gradient there is 0 (not 0/0 = NaN) for
+    p ≥ 1 and NaN or inf where it divides by 0 for p < 1: the same here."""
+    x = np.zeros((2, 3))
+    x[1] = [1.0, -2.0, 0.5]
+    check(lambda lib, F, t: t.norm(p, dim=1), x)
+    check(lambda lib, F, t: t[0].norm(p), x)
+
+
+@pytest.mark.parametrize("p", [2, 1, INF, 3, 1.5], ids=str)
+def test_norm_second_derivative(p):
+    x = rng(13).standard_normal((3, 4))
+    check(lambda lib, F, t: t.norm(p, dim=0), x, create_graph=True)
+    outs = []
+    for lib, F in LIBS:
+        t = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(t.norm(p, dim=1).sum(), t, create_graph=True)
+        outs.append(lib.autograd.grad((g * g).sum(), t, allow_unused=True)[0]
+                    if g.requires_grad else None)
+    if outs[0] is None or outs[1] is None:          # a first derivative constant in x
+        assert all(o is None or not (o + 0).detach().numpy().any() for o in outs)
+    else:
+        same(*outs, name="second derivative")
+
+
+def test_norm_forms():
+    """'fro' is the 2-norm (one or two dims); a tensor with inf and NaN; float32 stays
+    float32; dtype= casts first; 0-d and empty tensors."""
+    x = rng(14).standard_normal((2, 3, 4))
+    check(lambda lib, F, t: t.norm(p="fro"), x)
+    check(lambda lib, F, t: lib.norm(t, "fro", dim=(0, 2), keepdim=True), x)
+    check(lambda lib, F, t: t.norm(dim=1), x)
+    check(lambda lib, F, t: lib.linalg.norm(t), x)
+    check(lambda lib, F, t: lib.linalg.norm(t, ord=1, dim=-1), x)
+    check(lambda lib, F, t: t.norm(), x.astype("float32"), rtol=1e-6)
+    check(lambda lib, F, t: t.norm(dtype=lib.float64), x.astype("float32"), rtol=1e-6)
+    check(lambda lib, F, t: t.norm(), np.array([1.0, INF, 2.0]))
+    check(lambda lib, F, t: t.norm(1), np.array([1.0, NAN, 2.0]))
+    check(lambda lib, F, t: t.norm(), np.array(-3.0))
+    check(lambda lib, F, t: t.norm(), np.zeros(0))
+    check(lambda lib, F, t: t.norm(dim=0), np.zeros((0, 2)))
+
+
+def test_norm_refuses_what_torch_refuses():
+    raises_like_torch(lambda lib, F, t: t.norm(), np.array([1, 2]))
+    raises_like_torch(lambda lib, F, t: t.norm(INF), np.zeros(0))
+    raises_like_torch(lambda lib, F, t: lib.linalg.vector_norm(t, -INF, dim=1), np.zeros((2, 0)))
+    raises_like_torch(lambda lib, F, t: t.norm(dim=2), np.ones((2, 3)))
+    with pytest.raises(NotImplementedError, match="nuc"):
+        mg.tensor(np.ones((2, 2))).norm(p="nuc")
+
+
+# =========================================================================== isclose, equal
+def test_isclose_allclose_equal():
+    a = np.array([1.0, 2.0, NAN, INF, -INF, 0.0, 1e-9])
+    b = np.array([1.0 + 1e-6, 2.1, NAN, INF, INF, 1e-9, 0.0])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.1}, {"atol": 0.0, "rtol": 0.0}):
+        check(lambda lib, F, x, y: lib.isclose(x, y, **kw), a, b, grad=False)
+        check(lambda lib, F, x, y: x.isclose(y, **kw), a, b, grad=False)
+        ym, yt, _, _ = both(lambda lib, F, x, y: lib.tensor(lib.allclose(x, y, **kw)), a, b)
+        assert ym.item() == yt.item()
+    check(lambda lib, F, x, y: lib.isclose(x, y[:1]), a, b, grad=False)     # broadcast
+    for x, y in [(a, a), (a, b), (a[:2], a[:2].copy()), (a[:2], a[:3]), (np.ones((2, 1)),
+                 np.ones(2)), (np.array([1, 2]), np.array([1.0, 2.0]))]:
+        ym, yt, _, _ = both(lambda lib, F, p, q: lib.tensor(lib.equal(p, q)), x, y, grad=False)
+        assert ym.item() == yt.item(), (x, y)
+        ym, yt, _, _ = both(lambda lib, F, p, q: lib.tensor(p.equal(q)), x, y, grad=False)
+        assert ym.item() == yt.item(), (x, y)
+    raises_like_torch(lambda lib, F, x, y: lib.isclose(x, y), np.array([1, 2]), np.array([1.0, 2]))
+    raises_like_torch(lambda lib, F, x, y: lib.allclose(x, y), np.array([1.0]),
+                      np.array([1.0], dtype=np.float32))

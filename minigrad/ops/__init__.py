@@ -30,6 +30,9 @@ from .linalg import bmm, einsum, linear, matmul, mm
 from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
 from .normalization import layer_norm, rms_norm
 from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
+from .reduction import _all as all, _any as any, cumprod, cumsum, prod
+from .elementwise import equal, isclose
+from .linalg import p_norm as norm, vector_norm
 from .shape import (cat, chunk, concat, flatten, getitem, permute, reshape, split, squeeze,
                     stack, t, transpose, unbind, unsqueeze, view)
 from .sparse import dropout, embedding
@@ -45,4 +48,5 @@ TENSOR_METHODS = [
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "sort",
     "argsort", "topk", "unique", "unique_consecutive",
     "log10", "log2", "log1p", "expm1", "remainder", "fmod", "floor_divide",
+    "all", "any", "prod", "cumsum", "cumprod", "norm", "isclose", "allclose", "equal",
 ]

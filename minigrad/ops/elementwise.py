@@ -752,8 +752,32 @@ def isfinite(x):
     return Tensor._make(np.isfinite(x._data))
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8):
-    return bool(np.allclose(_d(a), _d(b), rtol=rtol, atol=atol))
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input − other| ≤ atol + rtol · |other| element-wise (infinities close only to
+    themselves); a bool tensor with no gradient. As torch: both of one dtype."""
+    a, b = _d(input), _d(other)
+    if isinstance(other, Tensor) and a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: {b.dtype} did not match {a.dtype}: both tensors must have "
+                           f"the same dtype (shapes {a.shape} and {b.shape}); convert one with "
+                           f".to(other.dtype).")
+    try:
+        return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol,
+                                                  equal_nan=equal_nan)))
+    except ValueError:
+        raise broadcast_error("isclose", a, b) from None
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of ``isclose`` holds: a Python bool."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and the same elements (NaN is not equal to
+    itself; dtypes are promoted, as torch); a Python bool."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(eq(input, other)._data.all())
 
 
 def masked_fill(x, mask, value):

@@ -349,3 +349,118 @@ def einsum(equation, *operands):
         raise NotImplementedError("einsum: bool operands are not supported (as in torch); "
                                   "convert them with .long() or .float().")
     return Einsum.apply(_einsum_spec(equation, operands), *operands)
+
+
+# ---------------------------------------------------------------- vector norms
+# (``minigrad.linalg`` is this module: vector_norm and norm are torch.linalg's; p_norm is
+# ``minigrad.norm`` and ``Tensor.norm``)
+from ..tensor import Tensor  # noqa: E402
+from .elementwise import select, sign, where  # noqa: E402
+from .reduction import _dims  # noqa: E402
+
+class LinalgVectorNorm(Function):
+    """y = ‖x‖_p over ``dims``: (Σ|x|ᵖ)^(1/p); p = inf: max |x|, −inf: min |x|, 0: the
+    number of nonzeros.
+
+    VJP (as torch's): p = 2: x̄ = ȳ · x / y; p = 1: x̄ = ȳ · sign(x); p = ±inf: ȳ · sign(x)
+    shared evenly among the elements with |x| = y (or NaN); p = 0: 0; other p: x̄ = ȳ ·
+    sign(x)|x|^(p−1) / y^(p−1). Where y = 0 (the zero vector) x̄ = 0, as torch (not 0/0);
+    for p < 1, where x = 0 too (and there x̄ = 0 · y^(1−p)). Saves x and y."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims = p, dims
+        a = np.abs(x._data)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if p == math.inf:
+                y = a.max(axis=dims, keepdims=keepdim)
+            elif p == -math.inf:
+                y = a.min(axis=dims, keepdims=keepdim)
+            elif p == 0:
+                y = (a != 0).sum(axis=dims, keepdims=keepdim).astype(a.dtype)
+            elif p == 1:
+                y = a.sum(axis=dims, keepdims=keepdim)
+            elif p == 2:
+                y = np.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+            else:
+                y = ((a ** p).sum(axis=dims, keepdims=keepdim)) ** (1.0 / p)
+        y = Tensor._make(np.asarray(y, a.dtype))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        kept = tuple(1 if i in ctx.dims else n for i, n in enumerate(x.shape))
+        g, y = grad.reshape(kept), y.reshape(kept)
+        if p == 0:
+            return select(np.zeros(x.shape, bool), g.expand(x.shape)), None, None, None
+        if p == 1:
+            return sign(x) * g, None, None, None
+        if abs(p) == math.inf:
+            a = np.abs(x._data)
+            mask = (a == y._data) | np.isnan(a)
+            count = mask.sum(axis=ctx.dims, keepdims=True).astype(a.dtype)
+            return sign(x) * (g / Tensor._make(count) * Tensor._make(mask.astype(a.dtype))), \
+                None, None, None
+        # as torch: the scale is computed, then set to 0 where y = 0 (a masked_fill, so a
+        # second derivative there is NaN as torch's, not 0)
+        zero = np.asarray(y._data == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                return x * (g / y).masked_fill(zero, 0.0), None, None, None
+            if p < 1:
+                scaled = sign(x) * (x.abs() ** (p - 1)).masked_fill(np.asarray(x._data == 0), 0.0)
+                return scaled * g * y ** (1 - p), None, None, None
+            scale = (g / y ** (p - 1)).masked_fill(zero, 0.0)
+            if p < 2:
+                return sign(x) * x.abs() ** (p - 1) * scale, None, None, None
+            return x * x.abs() ** (p - 2) * scale, None, None, None
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
+    """``torch.linalg.vector_norm``: the p-norm (p = ``ord``) of x flattened, or over ``dim``."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x._data.dtype} (shape {tuple(x.shape)}); use .float() "
+                           f"first.")
+    dims = _dims(dim, x.ndim, "linalg.vector_norm")
+    if abs(ord) == math.inf and any(x.shape[d] == 0 for d in dims):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm of a tensor of "
+                           f"shape {tuple(x.shape)} over its empty dimension(s) {dims}: the "
+                           f"operation does not have an identity.")
+    return LinalgVectorNorm.apply(x, float(ord), dims, keepdim)
+
+
+def p_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``minigrad.norm`` / ``Tensor.norm``, as ``torch.norm``: a number ``p`` is the vector p-norm over ``dim`` (all
+    elements by default); ``"fro"`` is the 2-norm over ``dim`` (one or two dimensions)."""
+    if out is not None:
+        raise NotImplementedError("norm: out= is not supported by minigrad; use the result.")
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not implemented in "
+                                      f"minigrad; the vector norms (a number p) and 'fro' are.")
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"norm: the Frobenius norm takes one or two dimensions, got "
+                               f"dim={dim!r}.")
+        p = 2
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, out=None, dtype=None):
+    """``minigrad.linalg.norm``, as ``torch.linalg.norm``, of a vector: ``ord`` None is the 2-norm of A flattened; a number
+    with ``dim`` None or one ``dim``, the vector norm. Matrix norms are not implemented."""
+    if out is not None:
+        raise NotImplementedError("linalg.norm: out= is not supported by minigrad; use the "
+                                  "result.")
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if (dim is None and A.ndim == 1) or isinstance(dim, int):
+        return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+    raise NotImplementedError(f"linalg.norm: matrix norms (ord={ord!r} of a tensor of shape "
+                              f"{tuple(A.shape)}) are not implemented in minigrad; use "
+                              f"linalg.vector_norm.")

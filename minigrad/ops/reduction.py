@@ -5,6 +5,7 @@ to every input it summarised: expanded (sum, mean), shifted (var) or routed to t
 (max).
 """
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -291,3 +292,170 @@ def logsumexp(x, dim, keepdim=False):
     m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x._data.dtype))
     out = (x - m).exp().sum(dim=dims, keepdim=True).log() + m
     return out if keepdim else out.reshape(np.sum(x._data, axis=dims).shape)
+
+
+# ---------------------------------------------------------------- all, any
+# (exported as ``all`` and ``any``: here they would hide Python's, which this module uses)
+def _logical_reduction(op, fn, x, dim, keepdim):
+    dims = _dims(dim, x.ndim, op)
+    r = np.asarray(fn(x._data, axis=dims, keepdims=keepdim))
+    return Tensor._make(r.astype(np.uint8) if x._data.dtype == np.uint8 else r)  # as torch
+
+
+def _all(input, dim=None, keepdim=False):
+    """Whether every element (along ``dim``) is nonzero; a bool tensor without gradient
+    (uint8 for a uint8 input, as torch)."""
+    return _logical_reduction("all", np.all, input, dim, keepdim)
+
+
+def _any(input, dim=None, keepdim=False):
+    """Whether some element (along ``dim``) is nonzero; a bool tensor without gradient."""
+    return _logical_reduction("any", np.any, input, dim, keepdim)
+
+
+# ---------------------------------------------------------------- prod
+def _integer_sum_dtype(x, dtype):
+    """As torch: a product or running sum of integers or bools is int64; ``dtype`` casts first."""
+    if dtype is not None:
+        return x.to(dtype)
+    return x.to(np.int64) if x._data.dtype.kind in "biu" and x._data.dtype != np.int64 else x
+
+
+def _others_product(x, dim):
+    """For every element of x, the product of the other elements of its slice along ``dim``
+    (all of x for None), without dividing: each slice repeated n times with the element's
+    own place set to 1, then multiplied out. Differentiable (it is made of prod, where and
+    expand), so the VJP of prod has a derivative too."""
+    shape = x.shape
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    t = x.transpose(dim, -1) if x.ndim > 1 else x
+    n = t.shape[-1]
+    rows = t.unsqueeze(-2).expand(*t.shape[:-1], n, n)
+    others = prod(where(np.eye(n, dtype=bool), 1.0, rows), -1)
+    others = others.transpose(dim, -1) if x.ndim > 1 else others
+    return others.reshape(shape)
+
+
+class Prod(Function):
+    """y = Π x over all elements or along one ``dim``.
+
+    VJP (as torch): with no zero in x, x̄ = ȳ · y / x; with a zero anywhere, x̄ᵢ = ȳ ·
+    Πⱼ≠ᵢ xⱼ, the product of the others in its slice — at a slice's only zero the product of
+    the rest, 0 everywhere else in that slice, and 0 for the whole of a slice with two zeros
+    (no division by zero). Saves x and y."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.dim = dim
+        y = Tensor._make(np.asarray(np.prod(x._data, axis=dim, keepdims=keepdim)))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad, None, None
+        kept = _kept_shape(x.shape, range(x.ndim) if ctx.dim is None else (ctx.dim,))
+        g = grad.reshape(kept)
+        if not (x._data == 0).any():
+            return g * (y.reshape(kept) / x), None, None
+        return g * _others_product(x, ctx.dim), None, None
+
+
+def prod(input, dim=None, keepdim=False, dtype=None):
+    """The product of all elements, or along one ``dim`` (an int, as torch's)."""
+    x = _integer_sum_dtype(input, dtype)
+    if dim is None:
+        return Prod.apply(x, None, False)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod: dim must be one dimension (an int), got {dim!r} (input of "
+                        f"shape {tuple(input.shape)}); reduce one dimension at a time.")
+    dims = _dims(dim, x.ndim, "prod")                      # () for a 0-d tensor
+    return Prod.apply(x, dims[0] if dims else None, keepdim)
+
+
+# ---------------------------------------------------------------- cumsum, cumprod
+def _flip(x, dim):
+    """x reversed along ``dim`` (a view, through indexing: differentiable)."""
+    return x[(slice(None),) * dim + (slice(None, None, -1),)]
+
+
+class Cumsum(Function):
+    """yᵢ = Σⱼ≤ᵢ xⱼ along ``dim``.   VJP: x̄ⱼ = Σᵢ≥ⱼ ȳᵢ, the running sum of ȳ taken from the
+    end (flip, cumsum, flip). Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x._data, axis=dim) if x.ndim else x._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None
+        return _flip(cumsum(_flip(grad, ctx.dim), ctx.dim), ctx.dim), None
+
+
+def cumsum(input, dim, dtype=None):
+    x = _integer_sum_dtype(input, dtype)
+    d, = _dims(dim, x.ndim, "cumsum") or (0,)
+    return Cumsum.apply(x, d)
+
+
+class Cumprod(Function):
+    """yᵢ = Πⱼ≤ᵢ xⱼ along ``dim``.
+
+    VJP (as torch): with no zero in x, x̄ = (the running sum from the end of ȳ ⊙ y) / x;
+    with a zero, x̄ₖ = Σᵢ≥ₖ ȳᵢ Πⱼ≤ᵢ,ⱼ≠ₖ xⱼ, from the running products of x with its k-th
+    element set to 1 (no division by zero). Saves x and y."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        y = Tensor._make(np.cumprod(x._data, axis=dim) if x.ndim else x._data.copy())
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.ndim == 0 or x.numel() == 0:
+            return grad, None
+        d = ctx.dim
+        if not (x._data == 0).any():
+            return _flip(cumsum(_flip(grad * y, d), d), d) / x, None
+        t, g = x.transpose(d, -1), grad.transpose(d, -1)
+        n = t.shape[-1]
+        rows = t.unsqueeze(-2).expand(*t.shape[:-1], n, n)        # [..., k, j] = x_j
+        running = cumprod(where(np.eye(n, dtype=bool), 1.0, rows), -1)   # Π_{j≤i, j≠k}
+        upper = np.triu(np.ones((n, n), dtype=bool))                # i ≥ k
+        gx = (where(upper, running, 0.0) * g.unsqueeze(-2)).sum(-1)
+        return gx.transpose(d, -1), None
+
+
+def cumprod(input, dim, dtype=None):
+    x = _integer_sum_dtype(input, dtype)
+    d, = _dims(dim, x.ndim, "cumprod") or (0,)
+    return Cumprod.apply(x, d)
+
+
+# ---------------------------------------------------------------- keepdims=
+def _keepdims_alias(fn):
+    """torch's reductions also take numpy's spelling, ``keepdims=``."""
+    @functools.wraps(fn)
+    def reduction(*args, keepdims=None, **kwargs):
+        if keepdims is not None:
+            if "keepdim" in kwargs:
+                raise TypeError(f"{fn.__name__}: got both keepdim and keepdims (the same "
+                                f"argument spelled two ways); give one.")
+            kwargs["keepdim"] = keepdims
+        return fn(*args, **kwargs)
+    reduction.__name__ = fn.__name__.lstrip("_")
+    return reduction
+
+
+sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp, prod, _all, _any = (
+    _keepdims_alias(f) for f in (sum, mean, var, std, max, min, amax, amin, argmax, argmin,
+                                 logsumexp, prod, _all, _any))

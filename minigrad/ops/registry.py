@@ -442,6 +442,19 @@ def _einsum(d, equation, ones=False):
     return out
 
 
+def _zeros(d, count=1):
+    """[x, dim, keepdim] with ``count`` elements of x set to 0 (in one slice along dim, or
+    anywhere): the products whose VJP may not divide by x."""
+    shape = d.shape(1, 3, 2, 4)
+    x = d.values(shape)
+    dim = d.dim(len(shape))
+    at = [d.pick(0, n - 1) for n in shape]
+    for k in range(count):
+        at[dim] = (at[dim] + k) % shape[dim]
+        x[tuple(at)] = 0.0
+    return [x, dim, bool(d.pick(0, 1))]
+
+
 _KINDS = {
     "unary": _unary, "binary_broadcast": _binary_broadcast, "where": _where,
     "masked_fill": _masked_fill, "matmul": _matmul, "linear": _linear, "swiglu": _swiglu,
@@ -452,6 +465,7 @@ _KINDS = {
     "norm": _norm, "softmax": _softmax, "classification": _classification,
     "regression": _regression, "attention": _attention, "embedding": _embedding,
     "index_backward": _index_backward, "inplace_write": _inplace_write,
+    "zeros": _zeros,
     "gather": _gather, "index_select": _index_select, "ranked": _ranked, "einsum": _einsum,
 }
 
@@ -751,6 +765,26 @@ OPS = [
     _einsum_entry("ij,k->", r"y = \textstyle\sum_{ij} a_{ij} \sum_k b_k",
                   r"\bar a_{ij} = \bar y \textstyle\sum_k b_k,\ "
                   r"\bar b_k = \bar y \textstyle\sum_{ij} a_{ij}"),
+    _op("norm", "linalg", "LinalgVectorNormBackward", r"y = \lVert x \rVert_2",
+        r"\bar x = \bar y\, x / y\ (0 \text{ where } y = 0)",
+        lambda lib, F, x, d, k: x.norm(dim=d, keepdim=k), "reduce"),
+    _op("norm", "linalg", "LinalgVectorNormBackward", r"y = \textstyle\sum |x|",
+        r"\bar x = \bar y \operatorname{sign}(x)",
+        lambda lib, F, x, d, k: lib.norm(x, p=1, dim=d, keepdim=k), "reduce", variant="p=1",
+        params={"domain": "nonzero"}),
+    _op("norm", "linalg", "LinalgVectorNormBackward", r"y = \max |x|",
+        r"\bar x = \bar y \operatorname{sign}(x) \cdot 1[|x| = y]",
+        lambda lib, F, x, d, k: x.norm(float("inf"), d, k), "reduce", variant="p=inf",
+        params={"domain": "distinct"}),
+    _op("norm", "linalg", "LinalgVectorNormBackward", r"y = \lVert x \rVert_F",
+        r"\bar x = \bar y\, x / y",
+        lambda lib, F, x: x.norm(p="fro", dim=(-2, -1)), "unary", variant="p='fro'",
+        params={"min_ndim": 2}),
+    _op("linalg.vector_norm", "linalg", "LinalgVectorNormBackward",
+        r"y = (\textstyle\sum |x|^p)^{1/p}",
+        r"\bar x = \bar y \operatorname{sign}(x) |x|^{p-1} / y^{p-1}",
+        lambda lib, F, x, d, k: lib.linalg.vector_norm(x, ord=3, dim=d, keepdim=k), "reduce",
+        variant="ord=3", params={"domain": "nonzero"}),
     # ------------------------------------------------------------------ shape
     _op("reshape", "shape", "ReshapeBackward", r"y = \operatorname{reshape}(x, s)",
         r"\bar x = \operatorname{reshape}(\bar y, x.\text{shape})",
@@ -888,6 +922,28 @@ OPS = [
         r"\bar x = \bar y \odot \operatorname{softmax}_d(x)",
         lambda lib, F, x, d, k: lib.logsumexp(x, d), "reduce", variant="composed",
         params={"dims": "int", "min_ndim": 1}),
+    _op("prod", "reduction", "ProdBackward", r"y = \textstyle\prod_i x_i",
+        r"\bar x_i = \bar y\, y / x_i",
+        lambda lib, F, x: x.prod(), "unary", variant="whole tensor"),
+    _op("prod", "reduction", "ProdBackward", r"y = \textstyle\prod_d x",
+        r"\bar x_i = \bar y\, y / x_i", lambda lib, F, x, d, k: x.prod(d, keepdim=k),
+        "reduce", variant="dim", params={"dims": "int", "min_ndim": 1}),
+    _op("prod", "reduction", "ProdBackward", r"y = \textstyle\prod_i x_i",
+        r"\bar x_i = \bar y \textstyle\prod_{j \ne i} x_j",
+        lambda lib, F, x, d, k: lib.prod(x), "zeros", variant="one zero"),
+    _op("prod", "reduction", "ProdBackward", r"y = \textstyle\prod_d x",
+        r"\bar x_i = \bar y \textstyle\prod_{j \ne i} x_j",
+        lambda lib, F, x, d, k: lib.prod(x, dim=d, keepdim=k), "zeros",
+        variant="two zeros in a slice", params={"count": 2}),
+    _op("cumsum", "reduction", "CumsumBackward", r"y_i = \textstyle\sum_{j \le i} x_j",
+        r"\bar x_j = \textstyle\sum_{i \ge j} \bar y_i",
+        lambda lib, F, x, d: x.cumsum(d), "softmax"),
+    _op("cumprod", "reduction", "CumprodBackward", r"y_i = \textstyle\prod_{j \le i} x_j",
+        r"\bar x_k = \textstyle\sum_{i \ge k} \bar y_i\, y_i / x_k",
+        lambda lib, F, x, d: lib.cumprod(x, dim=d), "softmax"),
+    _op("cumprod", "reduction", "CumprodBackward", r"y_i = \textstyle\prod_{j \le i} x_j",
+        r"\bar x_k = \textstyle\sum_{i \ge k} \bar y_i \textstyle\prod_{j \le i, j \ne k} x_j",
+        lambda lib, F, x, d, k: x.cumprod(d), "zeros", variant="one zero"),
     # ------------------------------------------------------------------ normalization
     _op("layer_norm", "normalization", "LayerNormBackward",
         r"y = \gamma \odot \hat x + \beta,\ \hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}",

@@ -657,6 +657,18 @@ class Tensor:
     def __rpow__(self, o):
         return _ops.rpow(self, o)
 
+    def __floordiv__(self, o):
+        return _ops.floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _ops.rfloordiv(self, o)
+
+    def __mod__(self, o):
+        return _ops.remainder(self, o)
+
+    def __rmod__(self, o):
+        return _ops.rremainder(self, o)
+
     def __neg__(self):
         return _ops.neg(self)
 
@@ -725,15 +737,3 @@ for _name in _ops.TENSOR_METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, getattr(_ops, _name))
 del _name
-    def __floordiv__(self, o):
-        return _ops.floor_divide(self, o)
-
-    def __rfloordiv__(self, o):
-        return _ops.rfloordiv(self, o)
-
-    def __mod__(self, o):
-        return _ops.remainder(self, o)
-
-    def __rmod__(self, o):
-        return _ops.rremainder(self, o)
-

@@ -26,6 +26,7 @@ from ._device import compile, device, get_default_device, set_default_device  # 
 from .serialization import load, save  # noqa: E402
 from . import accelerator, amp, backends, cuda, distributed  # noqa: E402
 from .amp import autocast, is_autocast_enabled  # noqa: E402
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,E501
 from . import testing  # noqa: E402
 from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 

@@ -1,7 +1,8 @@
 """``minigrad.backends``: torch's backend flags (``backends.cuda.matmul.allow_tf32``,
 ``backends.cudnn.benchmark``, ...), which scripts set before training. They can be set and
 read, with torch's defaults; on the CPU they change nothing, in minigrad as in torch."""
-__all__ = ["cuda", "cudnn", "mps", "mkldnn", "opt_einsum"]
+__all__ = ["cuda", "cudnn", "mps", "mkldnn", "opt_einsum", "set_float32_matmul_precision",
+           "get_float32_matmul_precision"]
 
 
 class _Flags:
@@ -36,3 +37,22 @@ cudnn = _Flags("cudnn", enabled=True, benchmark=False, deterministic=False, allo
 mps = _Flags("mps", is_available=_false, is_built=_false)
 mkldnn = _Flags("mkldnn", enabled=True, is_available=_false)
 opt_einsum = _Flags("opt_einsum", enabled=False, strategy=None, is_available=_false)
+
+
+_MATMUL_PRECISION = ["highest"]
+
+
+def set_float32_matmul_precision(precision):
+    """``torch.set_float32_matmul_precision``: "highest", "high" or "medium" (what GPUs may
+    trade for speed: TF32 or bfloat16 products). Recorded and read back; minigrad's float32
+    products are always numpy's full float32 ones, which is "highest"."""
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"set_float32_matmul_precision call has no effect.", stacklevel=2)
+        return
+    _MATMUL_PRECISION[0] = precision
+
+
+def get_float32_matmul_precision():
+    return _MATMUL_PRECISION[0]

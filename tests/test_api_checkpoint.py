@@ -28,7 +28,7 @@ def plain(x):
         return (kind, str(x.dtype).split(".")[-1], tuple(x.shape),
                 values.astype(np.float64).tolist() if values.dtype.kind == "f" else values.tolist(),
                 x.requires_grad)
-    if isinstance(x, (torch.dtype, minigrad.dtypes.dtype if hasattr(minigrad, "dtypes") else ())):
+    if isinstance(x, (torch.dtype, np.dtype)) or type(x).__name__ == "dtype":
         return ("dtype", str(x).split(".")[-1])
     if isinstance(x, (torch.device, minigrad.device)):
         return ("device", str(x))
@@ -320,6 +320,7 @@ def test_optimizer_state_dict_layout_as_torch(name, kwargs):
     assert list(mine["state"]) == list(ref["state"])
     assert [g["params"] for g in mine["param_groups"]] == [g["params"] for g in ref["param_groups"]]
     for m_group, t_group in zip(mine["param_groups"], ref["param_groups"]):
+        assert list(m_group) == list(t_group)                    # every key, in torch's order
         for key, value in m_group.items():
             assert t_group[key] == value, key
     for i, t_state in ref["state"].items():
@@ -352,3 +353,58 @@ def test_tied_weights_stay_tied():
     net = minigrad.nn.ModuleDict({"emb": emb, "head": head})
     sd = roundtrip(minigrad, net.state_dict(keep_vars=True))
     assert sd["emb.weight"] is sd["head.weight"]
+
+
+def test_optimizer_implementation_flags_as_torch():
+    for lib in (minigrad, torch):
+        p = lib.nn.Parameter(lib.ones(2))
+        for name in ("SGD", "Adam", "AdamW"):
+            for kwargs in (dict(foreach=True), dict(fused=True), dict(foreach=False, fused=False)):
+                opt = getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+                assert opt.param_groups[0]["foreach"] == kwargs.get("foreach")
+            with pytest.raises(RuntimeError, match="cannot be `True` together"):
+                getattr(lib.optim, name)([p], lr=0.1, foreach=True, fused=True)
+        assert lib.optim.Adam([p], decoupled_weight_decay=True).param_groups[0][
+            "decoupled_weight_decay"] is True
+    with pytest.raises(NotImplementedError, match="outside the graph"):
+        minigrad.optim.SGD([minigrad.nn.Parameter(minigrad.ones(1))], differentiable=True)
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw():
+    nets = [model(minigrad, 0), model(minigrad, 0)]
+    opts = [minigrad.optim.Adam(nets[0].parameters(), lr=1e-2, weight_decay=0.1,
+                                decoupled_weight_decay=True),
+            minigrad.optim.AdamW(nets[1].parameters(), lr=1e-2, weight_decay=0.1)]
+    for net, opt in zip(nets, opts):
+        train(minigrad, net, opt, range(3))
+    for p, q in zip(*(net.parameters() for net in nets)):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+def test_optimizer_and_schedule_resume_together(tmp_path, lib):
+    """Resume a scheduled run from a checkpoint: the groups' initial_lr comes back with the
+    optimizer's state, so the schedule rebuilt with last_epoch continues where it was."""
+    def run(net, steps, opt=None, sched=None):
+        opt = opt or make_optimizer(lib, net, "AdamW", dict(lr=1e-2))
+        sched = sched or lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8)
+        for s in steps:
+            train(lib, net, opt, [s])
+            sched.step()
+        return opt, sched
+    straight = model(lib, 0)
+    run(straight, range(6))
+    first = model(lib, 0)
+    opt, sched = run(first, range(3))
+    lib.save({"model": first.state_dict(), "optimizer": opt.state_dict(),
+              "scheduler": sched.state_dict()}, tmp_path / "ckpt.pt")
+    ckpt = lib.load(tmp_path / "ckpt.pt")
+    resumed = model(lib, 1)
+    resumed.load_state_dict(ckpt["model"])
+    opt2 = make_optimizer(lib, resumed, "AdamW", dict(lr=1e-2))
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2 = lib.optim.lr_scheduler.CosineAnnealingLR(opt2, T_max=8, last_epoch=2)
+    sched2.load_state_dict(ckpt["scheduler"])
+    run(resumed, range(3, 6), opt2, sched2)
+    for p, q in zip(straight.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _implementation_flags
 
 __all__ = ["Adam", "AdamW"]
 
@@ -24,10 +24,9 @@ class Adam(Optimizer):
     The divisions by 1 − βᵗ undo the bias of m and v towards their zero start. With L2
     decay (Adam) λ·θ is also divided by √v̂, so large-gradient weights are barely decayed;
     AdamW's decoupled decay shrinks every weight by the same factor 1 − γλ."""
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -38,9 +37,12 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        flags = _implementation_flags(foreach, fused, differentiable, capturable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=flags["fused"],
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, g, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], \
@@ -57,7 +59,7 @@ class Adam(Optimizer):
         if group["maximize"]:
             g = -g
         if wd != 0:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 p._data *= 1 - lr * wd                # AdamW
             else:
                 g = g + wd * p._data                  # Adam (L2)
@@ -74,9 +76,12 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): θ ← θ·(1 − γλ) before the
-    Adam step, instead of adding λθ to the gradient. Default ``weight_decay=1e-2``."""
-    _decoupled = True
+    Adam step, instead of adding λθ to the gradient (``Adam(...,
+    decoupled_weight_decay=True)``). Default ``weight_decay=1e-2``."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

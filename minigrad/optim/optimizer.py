@@ -37,6 +37,23 @@ def _numpy(value):
     return np.asarray(value)
 
 
+def _implementation_flags(foreach, fused, differentiable, capturable=False):
+    """torch's choices of how an update is computed (``foreach``, ``fused``: one kernel per
+    list of tensors or per step), which give the same update, so minigrad accepts them and
+    computes the update its one way; ``differentiable`` and ``capturable`` are refused."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError("differentiable=True: minigrad's optimizer steps change the "
+                                  "parameters outside the graph, so backward cannot go through "
+                                  "a step.")
+    if capturable:
+        raise RuntimeError("If capturable=True, params and state_steps must be on supported "
+                           "devices: minigrad runs on the CPU only, which cannot capture a "
+                           "step in a CUDA graph.")
+    return dict(foreach=foreach, differentiable=differentiable, fused=fused)
+
+
 class _RequiredParameter:
     """The default of a hyper-parameter that every group must give (e.g. SGD's ``lr``)."""
 
@@ -152,9 +169,9 @@ class Optimizer:
         by_index = {}
         for own, saved in zip(self.param_groups, saved_groups):
             by_index.update(zip(saved["params"], own["params"]))
-            for k in own:
-                if k != "params" and k in saved:
-                    own[k] = saved[k]
+            for k, v in saved.items():                  # every saved key, as torch
+                if k != "params":
+                    own[k] = v
         self.state = defaultdict(dict)
         for i, s in state_dict["state"].items():
             p = by_index[i]

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, with torch's exact update (``torch.optim.SGD``)."""
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer, _implementation_flags, required
 
 __all__ = ["SGD"]
 
@@ -20,7 +20,8 @@ class SGD(Optimizer):
     The momentum buffer b is ``state[p]["momentum_buffer"]``."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -31,7 +32,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **_implementation_flags(foreach, fused, differentiable)))
 
     def _update(self, p, g, group):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]

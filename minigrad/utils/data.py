@@ -48,7 +48,11 @@ def _randint(high, size, generator=None):
 
 # ---------------------------------------------------------------------------- datasets
 class Dataset:
-    """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``)."""
+    """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``).
+    ``Dataset[T]`` is accepted in class statements, as torch's generic one."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -151,6 +155,9 @@ def random_split(dataset, lengths, generator=None):
 # ---------------------------------------------------------------------------- samplers
 class Sampler:
     """Yields indices (or, for a batch sampler, lists of indices) into a dataset."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __init__(self, data_source=None):
         pass

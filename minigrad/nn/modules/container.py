@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from .module import Module, _addindent
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(i, n, what):
@@ -153,3 +153,129 @@ class ModuleDict(Module):
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
+
+
+def _as_parameter(value):
+    """A plain tensor put into a ParameterList/ParameterDict becomes a Parameter, as torch's."""
+    from ...tensor import Tensor
+    from .module import Parameter
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key, p):
+    from ...tensor import Tensor
+    if not isinstance(p, Tensor):
+        return f"({key}): Object of type: {type(p).__name__}"
+    size = "x".join(str(n) for n in p.shape)
+    kind = "Parameter containing" if p.requires_grad or type(p).__name__ == "Parameter" \
+        else "Tensor containing"
+    return f"({key}): {kind}: [minigrad.{p._data.dtype} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of parameters that the parent sees (registered as ``"0"``, ``"1"``, …); a tensor
+    put in becomes a Parameter."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self), "ParameterList")))
+
+    def __setitem__(self, idx, param):
+        setattr(self, str(_index(idx, len(self), "ParameterList")), _as_parameter(param))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        self._size += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(i, p) for i, p in enumerate(self))
+
+    def __repr__(self):
+        lines = self.extra_repr()
+        return "ParameterList(\n    " + lines.replace("\n", "\n    ") + "\n)" if lines \
+            else "ParameterList()"
+
+
+class ParameterDict(Module):
+    """A dict of parameters that the parent sees, under their keys (insertion order kept); a
+    tensor put in becomes a Parameter."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p) for k, p in self.items())
+
+    def __repr__(self):
+        lines = self.extra_repr()
+        return "ParameterDict(\n    " + lines.replace("\n", "\n    ") + "\n)" if lines \
+            else "ParameterDict()"

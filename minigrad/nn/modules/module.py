@@ -16,6 +16,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ...autograd import RemovableHandle
 from ...tensor import Tensor, float16, float32, float64
 
 __all__ = ["Parameter", "Module"]
@@ -140,7 +141,39 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if "_forward_hooks" not in d:
+            return self.forward(*args, **kwargs)
+        for hook in list(d["_forward_pre_hooks"]):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(d["_forward_hooks"]):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def _hooks(self, kind):
+        d = self.__dict__
+        if "_forward_hooks" not in d:
+            d["_forward_hooks"], d["_forward_pre_hooks"] = [], []
+        return d[kind]
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each forward; a value it returns replaces the
+        arguments. Returns a handle whose ``remove()`` takes the hook away."""
+        hooks = self._hooks("_forward_pre_hooks")
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each forward (to look at activations,
+        say); a value it returns replaces the output. Returns a removable handle."""
+        hooks = self._hooks("_forward_hooks")
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -284,6 +317,20 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def get_parameter(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
+        return module._buffers[name]
+
     def get_submodule(self, target):
         module = self
         for item in target.split(".") if target else []:
@@ -353,6 +400,12 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """Refused: minigrad runs on the CPU only (``minigrad.cuda.is_available()`` is False)."""
+        raise RuntimeError(f"{type(self).__name__}.cuda(): minigrad runs on the CPU only; there "
+                           f"is no CUDA device. Use model.to(device) with device = \"cpu\" (or "
+                           f"\"cuda\" if minigrad.cuda.is_available() else \"cpu\").")
 
     # ------------------------------------------------------------------ state_dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):

@@ -52,30 +52,28 @@ def _softmax_dim(name, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-class Softmax(Module):
+class _Softmax(Module):
+    """softmax or log_softmax (``_name``) along ``dim``."""
+    _name = None
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
-        dim = _softmax_dim("softmax", input.ndim) if self.dim is None else self.dim
-        return F.softmax(input, dim)
+        dim = _softmax_dim(self._name, input.ndim) if self.dim is None else self.dim
+        return getattr(F, self._name)(input, dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
+class Softmax(_Softmax):
+    _name = "softmax"
 
-    def forward(self, input):
-        dim = _softmax_dim("log_softmax", input.ndim) if self.dim is None else self.dim
-        return F.log_softmax(input, dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class LogSoftmax(_Softmax):
+    _name = "log_softmax"
 
 
 class LeakyReLU(Module):

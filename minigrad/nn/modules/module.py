@@ -317,19 +317,19 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_parameter(self, target):
+    def _get_member(self, target, registry, what):
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
-        if name not in module._parameters:
-            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
-        return module._parameters[name]
+        if name not in module.__dict__[registry]:
+            raise AttributeError(f"{type(module).__name__} has no {what} `{name}`")
+        return module.__dict__[registry][name]
+
+    def get_parameter(self, target):
+        """The parameter at a dotted name (``"blocks.0.attn.c_attn.weight"``)."""
+        return self._get_member(target, "_parameters", "parameter")
 
     def get_buffer(self, target):
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if name not in module._buffers:
-            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
-        return module._buffers[name]
+        return self._get_member(target, "_buffers", "buffer")
 
     def get_submodule(self, target):
         module = self

@@ -58,6 +58,14 @@ CASES = {
     "adam-groups": ("Adam", dict(lr=1e-2, weight_decay=1e-3), ({"lr": 1e-3}, {})),
     "adamw-groups": ("AdamW", dict(lr=1e-2),
                      ({"lr": 3e-2, "weight_decay": 0.0}, {"lr": 5e-3, "weight_decay": 0.1})),
+    "rmsprop": ("RMSprop", dict(lr=1e-2), None),
+    "rmsprop-centered-momentum": ("RMSprop", dict(lr=1e-2, alpha=0.9, momentum=0.8,
+                                                  centered=True, weight_decay=1e-2), None),
+    "rmsprop-maximize": ("RMSprop", dict(lr=1e-3, momentum=0.5, maximize=True, eps=1e-6), None),
+    "adagrad": ("Adagrad", dict(lr=5e-2), None),
+    "adagrad-decay": ("Adagrad", dict(lr=5e-2, lr_decay=0.1, weight_decay=1e-2,
+                                      initial_accumulator_value=0.5), None),
+    "adagrad-groups": ("Adagrad", dict(lr=5e-2, maximize=True), ({"lr": 1e-2}, {"eps": 1e-6})),
 }
 
 
@@ -249,7 +257,10 @@ def test_state_dict_structure_matches_torch():
 
 
 @pytest.mark.parametrize("opt_name,kwargs", [("SGD", dict(lr=0.05, momentum=0.9)),
-                                             ("AdamW", dict(lr=1e-2, amsgrad=True))])
+                                             ("AdamW", dict(lr=1e-2, amsgrad=True)),
+                                             ("RMSprop", dict(lr=1e-2, momentum=0.5,
+                                                              centered=True)),
+                                             ("Adagrad", dict(lr=5e-2, lr_decay=0.01))])
 def test_torch_optimizer_state_loads_and_training_continues_identically(opt_name, kwargs):
     """Train torch alone for 5 steps, load its model *and optimizer* state into minigrad,
     then train both 10 more steps: the trajectories stay together."""

@@ -232,6 +232,28 @@ def test_task_header_is_rebuilt_from_the_registry_and_keeps_the_text():
         task_header(TASKS["01.3"])
 
 
+def test_solution_notes_list_each_tasks_common_mistakes_and_stay_out_of_the_exercise():
+    """After each task's check cell a solution has the task's common mistakes: the message
+    the check prints for each wrong answer of the WRONG table, in the notebook's language;
+    the exercise notebook does not show them."""
+    from minigrad.course.exercises.make import NOTES_TAG, mistakes_markdown
+    for sol in SOLUTIONS:
+        lang = sol.parent.name
+        cells = nbformat.read(sol, as_version=4).cells
+        for i, cell in enumerate(cells):
+            m = re.match(r"check\(\"(\d\d\.\d+)\"", cell.source) if cell.cell_type == "code" \
+                else None
+            if not m:
+                continue
+            notes = [c for c in cells[i + 1:i + 3] if c.get("id") ==
+                     "mistakes-" + m.group(1).replace(".", "-")]
+            assert notes and NOTES_TAG in notes[0].metadata.get("tags", []), (sol.name, m[1])
+            assert notes[0].source == mistakes_markdown(TASKS[m.group(1)], lang), \
+                f"{lang}/{sol.name} {m[1]}: run python -m minigrad.course.exercises.make --notes"
+            assert notes[0].source.count("\n- ✗ ") >= 1
+        assert "mistakes-" not in render(sol)
+
+
 def test_make_exercise_clears_outputs_and_uses_the_task_heading():
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("## Task 05.2 — A title\n**Goal:** g"),

@@ -332,6 +332,17 @@ def _compare_all(got, ref):
     return rows
 
 
+def note_text(task_id, message, lang):
+    """A failed check's message as the solution's notes list it: for 06.5 without the
+    gradients that passed (which of them are exact depends on the machine's round-off)."""
+    if task_id != "06.5":
+        return message
+    passed = (tr("exact: {names}", lang, names=""), tr("approximate (max |Δ| = {delta:.1e}): "
+                                                        "{names}", lang, delta=0.0, names=""))
+    passed = tuple(p.split("=")[0] for p in passed)
+    return "; ".join(part for part in message.split("; ") if not part.startswith(passed))
+
+
 def mlp_report(rows):
     """The cmp table as one line: which gradients are exact, which approximate (with the
     largest |Δ|), which wrong."""

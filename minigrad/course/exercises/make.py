@@ -12,7 +12,13 @@ notebook with
   replaced by ``raise NotImplementedError("Task NN.k: <title>")`` at the block's
   indentation, the task being the one of the closest ``## Task NN.k — <title>`` heading
   above the cell;
-- every code cell's outputs and execution count cleared.
+- every code cell's outputs and execution count cleared;
+- every cell tagged ``solution-notes`` (a task's common mistakes, which only a solution shows)
+  left out.
+
+``--notes`` first rewrites, in every solution notebook, the cell after each task's check cell
+that lists the task's common mistakes: for each wrong answer of the checker's ``WRONG`` table,
+the message its check prints, in the notebook's language.
 
 Run from the repository root (or give ``--root``).
 """
@@ -27,6 +33,8 @@ import nbformat
 from ..lang import tr
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+NOTES_TAG = "solution-notes"
+CHECK = re.compile(r"""^check\(\s*["'](\d\d\.\d+)["']""", re.MULTILINE)
 # "## Task 01.2 — title" in English, "## Sarcina 01.2 — titlu" in Romanian, "## 任务 01.2 — …"
 HEADING = re.compile(r"^##\s+\S+\s+(\d\d\.\d+)\s+[—-]+\s+(.+?)\s*$", re.MULTILINE)
 
@@ -123,6 +131,7 @@ def make_exercise(solution_nb, lang="en"):
     """The exercise notebook (a new NotebookNode) made from a solution notebook."""
     nb = nbformat.from_dict(solution_nb)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)          # a deep copy
+    nb.cells = [c for c in nb.cells if NOTES_TAG not in c.metadata.get("tags", [])]
     task_id = title = None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
@@ -135,6 +144,76 @@ def make_exercise(solution_nb, lang="en"):
             cell.outputs = []
             cell.execution_count = None
     return nb
+
+
+def _markdown_text(message):
+    """A checker's message as literal markdown text: code spans kept, the characters markdown
+    or MyST would read as emphasis, math or HTML escaped, round-off figures left out."""
+    message = re.sub(r"max \|Δ\| = [-+0-9.e]+", "max |Δ| = …", message)
+    parts = message.split("`")
+    for k in range(0, len(parts), 2):                # outside code spans
+        parts[k] = re.sub(r"([\\*_$|\[\]#])", r"\\\1", parts[k]).replace("<", "&lt;")
+    return "`".join(parts)
+
+
+def mistakes_markdown(task, lang="en"):
+    """The task's common mistakes: the message ``check`` prints, in ``lang``, for each wrong
+    answer of its chapter's ``WRONG`` table (as a learner who has read every hint sees it)."""
+    from ..lang import get_language, set_language
+    from . import CHAPTER_MODULES
+    from .core import PROGRESS, evaluate
+    module = CHAPTER_MODULES[task.chapter]
+    entries = getattr(module, "WRONG", {}).get(task.id, [])
+    note = getattr(module, "note_text", lambda task_id, message, lang: message)
+    saved, before = get_language(), {k: dict(v) for k, v in PROGRESS.items()}
+    lines = []
+    try:
+        set_language(lang)
+        for impl, _ in entries:
+            PROGRESS["hints"][task.id] = 99
+            result = evaluate(task.id, *(impl if isinstance(impl, tuple) else (impl,)))
+            message = note(task.id, result.message, lang)
+            if result.status == "fail" and message not in lines:
+                lines.append(message)
+    finally:
+        set_language(saved)
+        for k, v in before.items():
+            PROGRESS[k].clear()
+            PROGRESS[k].update(v)
+    items = "\n".join(f"- ✗ {_markdown_text(m)}" for m in lines)
+    summary = tr("Common mistakes, and what the check says to them", lang)
+    return f"<details><summary>{summary}</summary>\n\n{items}\n\n</details>"
+
+
+def refresh_notes(sol_path):
+    """Write, after each task's check cell of a solution notebook, the cell of its common
+    mistakes (tagged ``solution-notes``, id ``mistakes-NN-k``); True when it changed."""
+    from . import TASKS
+    lang = sol_path.parent.name
+    nb = nbformat.read(sol_path, as_version=4)
+    old = nbformat.writes(nb)
+    is_mistakes = lambda c: str(c.get("id", "")).startswith("mistakes-")
+    kept = {c.get("id"): c for c in nb.cells if is_mistakes(c)}
+    out, pending = [], None
+    for cell in [c for c in nb.cells if not is_mistakes(c)]:
+        if pending is not None and NOTES_TAG not in cell.metadata.get("tags", []):
+            out.append(pending)             # after the check cell and the task's other notes
+            pending = None
+        out.append(cell)
+        m = CHECK.search(cell.source) if cell.cell_type == "code" else None
+        if m and m.group(1) in TASKS:
+            cid = "mistakes-" + m.group(1).replace(".", "-")
+            pending = kept.get(cid) or nbformat.v4.new_markdown_cell(
+                metadata={"tags": [NOTES_TAG]})
+            pending["id"] = cid
+            pending.source = mistakes_markdown(TASKS[m.group(1)], lang)
+    if pending is not None:
+        out.append(pending)
+    nb.cells = out
+    if nbformat.writes(nb) == old:
+        return False
+    nbformat.write(nb, sol_path)
+    return True
 
 
 def pairs(root):
@@ -175,6 +254,9 @@ def main(argv=None):
     parser.add_argument("--headers", action="store_true",
                         help="first rewrite each task's header (heading, goal, hints) in the "
                              "solution notebooks from the registry")
+    parser.add_argument("--notes", action="store_true",
+                        help="first rewrite each task's common mistakes in the solution "
+                             "notebooks from the checkers' WRONG tables")
     parser.add_argument("--root", default=".", help="the repository root (default: .)")
     parser.add_argument("chapters", nargs="*",
                         help="only these chapters (two-digit numbers, e.g. 01 02); default: all")
@@ -185,6 +267,8 @@ def main(argv=None):
         if wanted and sol.name[:2] not in wanted:
             continue
         if args.headers and not args.check and refresh_headers(sol):
+            print(f"wrote {sol}")
+        if args.notes and not args.check and refresh_notes(sol):
             print(f"wrote {sol}")
         text = render(sol)
         current = ex.read_text(encoding="utf-8") if ex.exists() else None

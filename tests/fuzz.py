@@ -885,7 +885,8 @@ def _c(rng, t):
     n = t.shape[d] if t.dim() else 1
     how = str(rng.choice(["sort", "argsort", "topk"]))
     p = {"dim": d, "how": how, "descending": bool(rng.random() < 0.5),
-         "k": int(rng.integers(0, n + 1)) if rng.random() < 0.95 else n + 1, "part": int(rng.integers(0, 2))}
+         "k": int(rng.integers(0, n + 1)) if rng.random() < 0.95 else n + 1,
+         "part": int(rng.integers(0, 2))}
     if how == "topk" and t.numel():
         # torch's choice among equal values is its own: topk only where no line has ties
         lines = to_np(t.movedim(d, -1).reshape(-1, n) if t.dim() else t.reshape(1, 1))

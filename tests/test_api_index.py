@@ -654,3 +654,41 @@ def test_attention_dropout_probability_out_of_range(p):
     else:             # torch 2.13 takes a negative p (and scales by 1/(1 − p)); minigrad refuses
         with pytest.raises(RuntimeError, match="between 0 and 1"):
             MF.scaled_dot_product_attention(*(mg.tensor(a) for a in (q, k, v)), dropout_p=p)
+
+
+# --------------------------------------------------------------------------- as real code uses them
+def test_idioms_of_real_code():
+    """What training and sampling scripts write with these ops, unchanged on both libraries."""
+    logits, y = normal(4, 6), I(2, 0, 5, 2)
+
+    def top_k_filter(L, F, z):           # nanoGPT's generate: keep the k largest logits
+        v, _ = L.topk(z, 3)
+        z = z * 1
+        z[z < v[:, [-1]]] = -float("inf")
+        return F.softmax(z, dim=-1)
+    check(top_k_filter, logits)
+
+    def picked_log_probs(L, F, z, t):    # the log-likelihood of each target, by gather
+        return F.log_softmax(z, -1).gather(1, t.unsqueeze(1)).squeeze(1).mean()
+    check(picked_log_probs, logits, y)
+
+    def one_hot_by_scatter(L, F, z, t):
+        hot = L.zeros(4, 6, dtype=z.dtype).scatter_(1, t.unsqueeze(1), 1.0)
+        return (hot * z).sum(1), hot
+    check(one_hot_by_scatter, logits, y)
+
+    def class_sums(L, F, z, t):          # the sum of the rows of each class
+        return L.zeros(3, 6, dtype=z.dtype).scatter_add(0, (t % 3).unsqueeze(1).expand(4, 6), z)
+    check(class_sums, logits, y)
+
+    def sorted_probs(L, F, z):           # top-p sampling's first step
+        p, order = F.softmax(z, -1).sort(descending=True)
+        return p, order, z.gather(1, order)
+    check(sorted_probs, logits)
+
+    def attention_by_einsum(L, F, q, k, v):
+        w = F.softmax(L.einsum("bqd,bkd->bqk", q, k) / 2.0, -1)
+        return L.einsum("bqk,bkd->bqd", w, v)
+    check(attention_by_einsum, normal(2, 3, 4), normal(2, 5, 4), normal(2, 5, 4))
+
+    check(lambda L, F, t: L.unique(t, return_counts=True), y, grad=False)

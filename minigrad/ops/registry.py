@@ -1052,8 +1052,10 @@ OPS = [
         r"(\operatorname{scatter\_add})",
         lambda lib, F, x, d, i: x.gather(d, i), "gather"),
     _op("take_along_dim", "indexing", "GatherBackward",
-        r"y = \operatorname{gather}(\operatorname{expand}(x), d, \operatorname{expand}(\text{idx}))",
-        r"\bar x = \operatorname{unbroadcast}(\operatorname{scatter\_add}(0, d, \text{idx}, \bar y))",
+        r"y = \operatorname{gather}(\operatorname{expand}(x), d, "
+        r"\operatorname{expand}(\text{idx}))",
+        r"\bar x = \operatorname{unbroadcast}(\operatorname{scatter\_add}(0, d, \text{idx}, "
+        r"\bar y))",
         lambda lib, F, x, d, i: lib.take_along_dim(x, i, dim=d), "gather",
         params={"broadcast": True}),
     _op("scatter", "indexing", "ScatterBackward", r"y = x;\ y_{i,\,\text{idx}_{ij}} = s_{ij}",
@@ -1075,9 +1077,11 @@ OPS = [
         params={"src": True}),
     _op("index_select", "indexing", "IndexSelectBackward",
         r"y = x[\ldots, \text{idx}, \ldots]_d",
-        r"\bar x = 0;\ \bar x[\ldots, \text{idx}_k, \ldots]_d \mathrel{+}= \bar y[\ldots, k, \ldots]_d",
+        r"\bar x = 0;\ \bar x[\ldots, \text{idx}_k, \ldots]_d \mathrel{+}= "
+        r"\bar y[\ldots, k, \ldots]_d",
         lambda lib, F, x, d, i: x.index_select(d, i), "index_select"),
-    _op("sort", "indexing", "SortBackward", r"(y, \pi) = \operatorname{sort}_d(x),\ y_k = x_{\pi_k}",
+    _op("sort", "indexing", "SortBackward",
+        r"(y, \pi) = \operatorname{sort}_d(x),\ y_k = x_{\pi_k}",
         r"\bar x_{\pi_k} = \bar y_k",
         lambda lib, F, x, d: x.sort(d).values, "ranked"),
     _op("sort", "indexing", "SortBackward",

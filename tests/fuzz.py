@@ -797,6 +797,23 @@ def mse_loss(lib, F, a, b, reduction):
     return F.mse_loss(a, b, reduction=reduction)
 
 
+@op("bce", 2)
+def _c(rng, a, b):
+    if not (is_float(a) and is_float(b)) or (a.shape != b.shape and rng.random() < 0.9):
+        return None
+    return {"reduction": str(rng.choice(["mean", "sum", "none"])),
+            "logits": bool(rng.random() < 0.5), "pos_weight": bool(rng.random() < 0.4)}
+
+
+@_c
+def bce(lib, F, a, b, reduction, logits, pos_weight):
+    t = lib.sigmoid(b)
+    if not logits:
+        return F.binary_cross_entropy(lib.sigmoid(a), t, reduction=reduction)
+    p = lib.linspace(0.5, 2.0, a.shape[-1], dtype=a.dtype) if pos_weight and a.dim() else None
+    return F.binary_cross_entropy_with_logits(a, t, reduction=reduction, pos_weight=p)
+
+
 @op("sdpa")
 def _c(rng, q):
     if not is_float(q) or q.dim() not in (2, 3):
@@ -954,6 +971,7 @@ COMPOSES = {
     "remainder": "remainder", "fmod": "fmod",
     "prod": "prod", "cumsum": "scan", "cumprod": "scan", "norm": "norm",
     "linalg.vector_norm": "norm",
+    "binary_cross_entropy": "bce", "binary_cross_entropy_with_logits": "bce",
     "copy_slices": "view_inplace", "index_put": "index_put",
     "einsum": "einsum", "gather": "gather", "take_along_dim": "gather",
     "index_select": "gather", "scatter": "scatter", "scatter_add": "scatter", "sort": "sort",

@@ -474,3 +474,122 @@ def test_isclose_allclose_equal():
     raises_like_torch(lambda lib, F, x, y: lib.isclose(x, y), np.array([1, 2]), np.array([1.0, 2]))
     raises_like_torch(lambda lib, F, x, y: lib.allclose(x, y), np.array([1.0]),
                       np.array([1.0], dtype=np.float32))
+
+
+# =========================================================================== binary cross-entropy
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy(reduction, weighted):
+    """Gradients for x and t; the log clamped at −100, so x = 0 and x = 1 give finite losses
+    and the gradient there is bounded by the 1e-12 floor, as torch's."""
+    r = rng(15)
+    x = r.uniform(0.01, 0.99, (4, 3))
+    x[0] = [0.0, 1.0, 0.5]
+    x[1, 0] = 1e-30
+    t = r.uniform(0, 1, (4, 3))
+    t[0] = [1.0, 0.0, 0.5]
+    t[1] = [0.0, 1.0, 1.0]
+    w = r.uniform(0.5, 2, (3,))
+    if weighted:
+        fn = lambda lib, F, a, b, c: F.binary_cross_entropy(a, b, weight=c, reduction=reduction)
+        args = (x, t, w)
+    else:
+        fn = lambda lib, F, a, b: F.binary_cross_entropy(a, b, reduction=reduction)
+        args = (x, t)
+    ym, yt, gm, gt = both(lambda lib, F, *ts: fn(lib, F, *[u.detach() if i == 2 else u
+                                                         for i, u in enumerate(ts)]), *args)
+    same(ym, yt)
+    same_grads(gm[:2], gt[:2])
+    mid = x.copy()
+    mid[0], mid[1, 0] = [0.3, 0.7, 0.5], 0.2                 # second derivatives: inside (0, 1)
+    check(lambda lib, F, a, b: F.binary_cross_entropy(a, b, reduction=reduction), mid, t,
+          create_graph=True, rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("pos_weight", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_with_logits(reduction, pos_weight, weighted):
+    """Stable for large |logits|: ±1e4 and ±inf logits give finite losses and gradients where
+    torch's are finite (log σ(x) is never log of an underflowed exp)."""
+    r = rng(16)
+    x = r.standard_normal((4, 3)) * 3
+    x[0] = [1e4, -1e4, 0.0]
+    x[1] = [40.0, -40.0, 800.0]
+    t = r.uniform(0, 1, (4, 3))
+    t[0] = [0.0, 1.0, 1.0]
+    extra = {}
+    if weighted:
+        extra["weight"] = r.uniform(0.5, 2, (4, 1))
+    if pos_weight:
+        extra["pos_weight"] = r.uniform(0.5, 3, (3,))
+    names = list(extra)
+
+    def fn(lib, F, a, b, *c):
+        kw = {k: v.detach() for k, v in zip(names, c)}
+        return F.binary_cross_entropy_with_logits(a, b, reduction=reduction, **kw)
+
+    ym, yt, gm, gt = both(fn, x, t, *extra.values())
+    same(ym, yt)
+    same_grads(gm[:2], gt[:2])
+    assert np.isfinite(ym.detach().numpy()).all()
+    ym, yt, gm, gt = both(fn, x, t, *extra.values(), create_graph=True)
+    same_grads(gm[:2], gt[:2])
+    second = []
+    for lib, F in LIBS:
+        a = lib.tensor(x, requires_grad=True)
+        ts = [lib.tensor(v) for v in extra.values()]
+        g, = lib.autograd.grad(fn(lib, F, a, lib.tensor(t), *ts).sum(), a, create_graph=True)
+        second.append(lib.autograd.grad((g * g).sum(), a)[0])
+    same(*second, name="second derivative")
+
+
+def test_binary_cross_entropy_edge_shapes_and_modules():
+    for shape in [(), (0,), (2, 0)]:
+        x, t = np.full(shape, 0.3), np.full(shape, 1.0)
+        for red in REDUCTIONS:
+            check(lambda lib, F, a, b: F.binary_cross_entropy(a, b, reduction=red), x, t)
+            check(lambda lib, F, a, b: F.binary_cross_entropy_with_logits(a, b, reduction=red),
+                  x, t)
+    x, t = rng(17).uniform(0.1, 0.9, (3, 2)), rng(18).uniform(0, 1, (3, 2))
+    check(lambda lib, F, a, b: lib.nn.BCELoss()(a, b), x, t)
+    check(lambda lib, F, a, b: lib.nn.BCELoss(weight=lib.tensor([1.0, 2.0], dtype=a.dtype),
+                                              reduction="sum")(a, b), x, t)
+    check(lambda lib, F, a, b: lib.nn.BCEWithLogitsLoss(
+        pos_weight=lib.tensor([3.0, 0.5], dtype=a.dtype))(a, b), x, t)
+    check(lambda lib, F, a, b: lib.nn.BCEWithLogitsLoss(reduction="none")(a, b), x, t)
+    check(lambda lib, F, a, b: F.binary_cross_entropy(a, b, size_average=False), x, t)
+    check(lambda lib, F, a, b: F.binary_cross_entropy_with_logits(a, b, reduce=False), x, t)
+    check(lambda lib, F, a, b: F.binary_cross_entropy(a, b), x.astype("float32"),
+          t.astype("float32"), rtol=1e-6)
+    for lib in (mg, torch):
+        m = lib.nn.BCEWithLogitsLoss(pos_weight=lib.tensor([3.0, 0.5]))
+        assert list(m.state_dict()) == ["pos_weight"]
+
+
+def test_binary_cross_entropy_refuses_what_torch_refuses():
+    x, t = np.array([0.2, 0.7, 0.4]), np.array([0.0, 1.0, 1.0])
+    bce, bcel = (lambda lib, F, a, b: F.binary_cross_entropy(a, b),
+                 lambda lib, F, a, b: F.binary_cross_entropy_with_logits(a, b))
+    assert "between 0 and 1" in raises_like_torch(bce, np.array([1.5, 0.5, 0.2]), t)
+    raises_like_torch(bce, np.array([NAN, 0.5, 0.2]), t)
+    for fn in (bce, bcel):
+        raises_like_torch(fn, x, t[:2])                                  # target size
+    raises_like_torch(bce, x, t.astype("float32"))                       # target dtype
+    raises_like_torch(bce, x, np.array([0, 1, 1]))
+    raises_like_torch(bcel, x, np.array([0, 1, 1]))
+    check(bcel, x, t.astype("float32"), rtol=1e-6)        # the target's dtype, as torch
+    check(bcel, x.astype("float32"), t, rtol=1e-6)
+    for fn in (bce, bcel):
+        raises_like_torch(lambda lib, F, a, b: fn(lib, F, a, b) if False else
+                          (F.binary_cross_entropy(a, b, reduction="bad") if fn is bce else
+                           F.binary_cross_entropy_with_logits(a, b, reduction="bad")), x, t)
+    raises_like_torch(lambda lib, F, a, b, w: F.binary_cross_entropy(a, b, weight=w), x, t,
+                      np.ones(2))
+    for kw in ("weight", "pos_weight"):
+        def grad_weight(lib, F, a, b, w, kw=kw):
+            return F.binary_cross_entropy_with_logits(a, b, **{kw: w.requires_grad_(True)})
+        raises_like_torch(grad_weight, x, t, np.ones(3))

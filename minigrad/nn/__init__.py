@@ -27,6 +27,7 @@ from .modules.activation import ELU, Flatten, LeakyReLU, LogSoftmax, Softmax, So
 from .modules.batchnorm import BatchNorm1d
 from .modules.layers import (GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm,
                              Linear, MSELoss, ReLU, RMSNorm, Sigmoid, SiLU, Tanh)
+from .modules.loss import BCELoss, BCEWithLogitsLoss
 from .modules.transformer import make_blocks
 
 # the course's blocks, built on this very namespace (make_blocks(torch.nn) builds them on torch)
@@ -45,3 +46,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "Embedding", "LayerNorm", "RMSNorm", "Dropout", "ReLU", "GELU", "SiLU", "Tanh",
            "Sigmoid", "Identity", "CrossEntropyLoss", "MSELoss", "MultiHeadAttention",
            "FeedForward", "TransformerBlock", "GPT", "functional", "init", "utils", "parallel"]
+__all__ += ["BCELoss", "BCEWithLogitsLoss"]

@@ -72,3 +72,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+from ..ops import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: E402
+from ..ops.loss import _legacy_reduction  # noqa: E402,F401
+
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits"]

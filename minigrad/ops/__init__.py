@@ -33,6 +33,7 @@ from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, s
 from .reduction import _all as all, _any as any, cumprod, cumsum, prod
 from .elementwise import equal, isclose
 from .linalg import p_norm as norm, vector_norm
+from .loss import binary_cross_entropy, binary_cross_entropy_with_logits
 from .shape import (cat, chunk, concat, flatten, getitem, permute, reshape, split, squeeze,
                     stack, t, transpose, unbind, unsqueeze, view)
 from .sparse import dropout, embedding

@@ -306,3 +306,174 @@ def mse_loss(input, target, reduction="mean"):
         target = Tensor(target)
     float_only("mse_loss", input)
     return MseLoss.apply(input, target, reduction)
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated size_average= and reduce= arguments, turned into ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _binary_targets(op, input, target, weight, message):
+    """Check target and weight against input, as torch: the same shape (and dtype for
+    binary_cross_entropy); weight
+    broadcast to the input's shape, with no gradient. Returns weight as an array (or None)."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(message.format(t=list(target.shape), i=list(input.shape)))
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: the target must be floating point (probabilities in [0, 1]), "
+                           f"got dtype {target._data.dtype} (shape {tuple(target.shape)}); "
+                           f"convert it with .to(input.dtype).")
+    if target._data.dtype != input._data.dtype and op == "binary_cross_entropy":
+        raise RuntimeError(f"{op}: found dtype {target._data.dtype} for the target but expected "
+                           f"{input._data.dtype}, the input's (shape {tuple(input.shape)}); "
+                           f"convert it with .to(input.dtype).")
+    float_only(op, input)
+    arrays = []
+    for name, w in weight:
+        if w is None:
+            arrays.append(None)
+            continue
+        if w.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{op}' is not differentiable with respect to "
+                               f"argument '{name}'. This input cannot have requires_grad True.")
+        try:
+            arrays.append(np.broadcast_to(w._data, input.shape).astype(input._data.dtype))
+        except ValueError:
+            raise RuntimeError(f"{op}: {name} of shape {tuple(w.shape)} cannot be broadcast to "
+                               f"the input's shape {tuple(input.shape)}.") from None
+    return arrays
+
+
+def _bce_reduce(loss, reduction, op):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction ({op}: 'mean', 'sum' "
+                         f"or 'none').")
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _bce_scale(grad, ctx):
+    """ȳ brought to the input's shape: expanded (and divided by n for the mean)."""
+    if ctx.reduction == "none":
+        return grad
+    g = grad.expand(ctx.shape)
+    return g / ctx.n if ctx.reduction == "mean" else g
+
+
+class BinaryCrossEntropy(Function):
+    """L = −w (t log x + (1 − t) log(1 − x)) per element, each log clamped at −100 as torch
+    (so x = 0 or 1 gives a finite loss), then reduced (mean over all elements, sum or none).
+
+    VJP (as torch): x̄ = L̄ · w (x − t) / max(x(1 − x), 10⁻¹²);  t̄ = L̄ · w (log(1 − x) −
+    log x), the logs not clamped (±inf at x = 0 or 1, as torch's). Saves x and t."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.w, ctx.reduction, ctx.shape, ctx.n = w, reduction, x.shape, x._data.size
+        d, y = x._data, t._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = (y - 1) * np.maximum(np.log1p(-d), -100) - y * np.maximum(np.log(d), -100)
+        if w is not None:
+            loss = loss * w
+        return _bce_reduce(Tensor._make(np.asarray(loss)), reduction, "binary_cross_entropy")._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        g = _bce_scale(grad, ctx)
+        if ctx.w is not None:
+            g = g * Tensor._make(ctx.w)
+        nx, nt = ctx.needs_input_grad[:2]
+        gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12) if nx else None
+        gt = None
+        if nt:
+            with np.errstate(divide="ignore"):
+                gt = g * (log1p(-x) - x.log())
+        return gx, gt, None, None
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """−w (t log x + (1 − t) log(1 − x)): x probabilities in [0, 1] (after a sigmoid), t the
+    targets (of x's shape and dtype), w an optional weight broadcast to x's shape."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    w, = _binary_targets("binary_cross_entropy", input, target, [("weight", weight)],
+                         "Using a target size ({t}) that is different to the input size ({i}) "
+                         "is deprecated. Please ensure they have the same size.")
+    d = input._data
+    if not ((d >= 0) & (d <= 1)).all():
+        raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
+                           f"and 1 (input of shape {tuple(input.shape)}); apply a sigmoid first, "
+                           f"or use binary_cross_entropy_with_logits on the logits.")
+    if reduction not in ("mean", "sum", "none"):
+        _bce_reduce(None, reduction, "binary_cross_entropy")
+    return BinaryCrossEntropy.apply(input, target, w, reduction)
+
+
+def _log_sigmoid(d):
+    """log σ(x) = min(x, 0) − log(1 + e^(−|x|)): never exp of a large number."""
+    return np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = w ((1 − t) x − (1 + (p − 1) t) log σ(x)) per element (p = pos_weight, 1 without),
+    which is −w (p t log σ(x) + (1 − t) log(1 − σ(x))) computed stably: log σ(x) = min(x, 0) −
+    log(1 + e^(−|x|)), finite for any logit; then reduced.
+
+    VJP (as torch): x̄ = L̄ · w ((1 + (p − 1) t) σ(x) − p t);  t̄ = L̄ · w (log σ(−x) −
+    p log σ(x)). Saves x and t."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, pw, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.w, ctx.pw, ctx.reduction, ctx.shape, ctx.n = w, pw, reduction, x.shape, x._data.size
+        d, y = x._data, t._data
+        log_weight = 1 if pw is None else (pw - 1) * y + 1
+        with np.errstate(invalid="ignore", over="ignore"):     # ±inf logits: NaN as torch
+            loss = (1 - y) * d - log_weight * _log_sigmoid(d)
+        if w is not None:
+            loss = loss * w
+        return _bce_reduce(Tensor._make(np.asarray(loss)), reduction,
+                           "binary_cross_entropy_with_logits")._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .activation import sigmoid
+        x, t = ctx.saved_tensors
+        g = _bce_scale(grad, ctx)
+        if ctx.w is not None:
+            g = g * Tensor._make(ctx.w)
+        nx, nt = ctx.needs_input_grad[:2]
+        pw = None if ctx.pw is None else Tensor._make(ctx.pw)
+        gx = gt = None
+        if nx:
+            gx = g * (sigmoid(x) - t if pw is None else (pw * t + 1 - t) * sigmoid(x) - pw * t)
+        if nt:
+            if pw is None:
+                gt = g * -x
+            else:
+                log_sig = Tensor._make(_log_sigmoid(x._data))
+                gt = g * (Tensor._make(_log_sigmoid(-x._data)) - pw * log_sig)
+        return gx, gt, None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """The binary cross-entropy of σ(input), computed from the logits (stable for any |x|);
+    ``pos_weight`` weighs the positive term (one per class, broadcast along the last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target._data.dtype != input._data.dtype and target._data.dtype.kind == "f":
+        input = input.to(target._data.dtype)     # as torch: the loss has the target's dtype
+    w, pw = _binary_targets("binary_cross_entropy_with_logits", input, target,
+                            [("weight", weight), ("pos_weight", pos_weight)],
+                            "Target size ({t}) must be the same as input size ({i})")
+    if reduction not in ("mean", "sum", "none"):
+        _bce_reduce(None, reduction, "binary_cross_entropy_with_logits")
+    return BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)

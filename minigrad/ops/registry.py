@@ -455,6 +455,20 @@ def _zeros(d, count=1):
     return [x, dim, bool(d.pick(0, 1))]
 
 
+def _binary_target(d, logits=False, weight=False, pos_weight=False):
+    """[x, t (, w) (, p)] for the binary cross-entropies: x probabilities in [0.05, 0.95]
+    (or logits), t targets in [0, 1] of x's shape, w a positive weight that broadcasts to it,
+    p a positive weight per class (the last dimension)."""
+    shape = d.shape(0, 3)
+    x = d.values(shape) if logits else np.asarray(d.rng.uniform(0.05, 0.95, shape))
+    out = [x, np.asarray(d.rng.uniform(0.0, 1.0, shape))]
+    if weight:
+        out.append(np.asarray(d.rng.uniform(0.5, 2.0, d.reduced(shape))))
+    if pos_weight:
+        out.append(np.asarray(d.rng.uniform(0.5, 3.0, shape[-1:])))
+    return out
+
+
 _KINDS = {
     "unary": _unary, "binary_broadcast": _binary_broadcast, "where": _where,
     "masked_fill": _masked_fill, "matmul": _matmul, "linear": _linear, "swiglu": _swiglu,
@@ -466,6 +480,7 @@ _KINDS = {
     "regression": _regression, "attention": _attention, "embedding": _embedding,
     "index_backward": _index_backward, "inplace_write": _inplace_write,
     "zeros": _zeros,
+    "binary_target": _binary_target,
     "gather": _gather, "index_select": _index_select, "ranked": _ranked, "einsum": _einsum,
 }
 
@@ -559,6 +574,11 @@ _SDPA_V = (r"\bar V = A^\top \bar O,\ \bar A = \bar O V^\top,\ "
            r"dS = A \odot (\bar A - \textstyle\sum_j \bar A_j A_j),\ "
            r"\bar Q = dS\,K s,\ \bar K = dS^\top Q s")
 _CE_F = r"L = -\sum_i y_i \log \operatorname{softmax}(x)_i"
+_BCE_F = r"L = -w\,(t \log x + (1 - t) \log(1 - x))"
+_BCE_V = r"\bar x = \bar L\, w\,(x - t) / (x (1 - x)),\ \bar t = \bar L\, w \log\tfrac{1 - x}{x}"
+_BCEL_F = r"L = -w\,(p\,t \log \sigma(x) + (1 - t) \log(1 - \sigma(x)))"
+_BCEL_V = (r"\bar x = \bar L\, w\,((1 + (p - 1) t)\,\sigma(x) - p\,t),\ "
+           r"\bar t = \bar L\, w\,(\log \sigma(-x) - p \log \sigma(x))")
 _CE_V = r"\bar x = (\operatorname{softmax}(x) - y)\,\bar L"
 
 OPS = [
@@ -1022,6 +1042,31 @@ OPS = [
     _op("mse_loss", "loss", "MseLossBackward", r"L = (x - t)^2",
         r"\bar x = 2(x - t) \odot \bar L,\ \bar t = -\bar x",
         lambda lib, F, x, t: F.mse_loss(x, t, reduction="none"), "regression", variant="none"),
+    _op("binary_cross_entropy", "loss", "BinaryCrossEntropyBackward", _BCE_F + r",\ \text{mean}",
+        _BCE_V + r",\ \text{both} / n",
+        lambda lib, F, x, t: F.binary_cross_entropy(x, t), "binary_target", variant="mean"),
+    _op("binary_cross_entropy", "loss", "BinaryCrossEntropyBackward", _BCE_F, _BCE_V,
+        lambda lib, F, x, t, w: F.binary_cross_entropy(x, t, weight=w, reduction="sum"),
+        "binary_target", variant="weight=w, reduction='sum'", params={"weight": True},
+        no_grad_args=(2,)),
+    _op("binary_cross_entropy", "loss", "BinaryCrossEntropyBackward", _BCE_F, _BCE_V,
+        lambda lib, F, x, t: F.binary_cross_entropy(x, t, reduction="none"), "binary_target",
+        variant="none"),
+    _op("binary_cross_entropy_with_logits", "loss", "BinaryCrossEntropyWithLogitsBackward",
+        _BCEL_F + r",\ p = 1", _BCEL_V + r",\ \text{both} / n",
+        lambda lib, F, x, t: F.binary_cross_entropy_with_logits(x, t), "binary_target",
+        variant="mean", params={"logits": True}),
+    _op("binary_cross_entropy_with_logits", "loss", "BinaryCrossEntropyWithLogitsBackward",
+        _BCEL_F, _BCEL_V,
+        lambda lib, F, x, t, w, p: F.binary_cross_entropy_with_logits(
+            x, t, weight=w, pos_weight=p, reduction="none"), "binary_target",
+        variant="weight=w, pos_weight=p, reduction='none'",
+        params={"logits": True, "weight": True, "pos_weight": True}, no_grad_args=(2, 3)),
+    _op("binary_cross_entropy_with_logits", "loss", "BinaryCrossEntropyWithLogitsBackward",
+        _BCEL_F, _BCEL_V,
+        lambda lib, F, x, t, p: lib.nn.BCEWithLogitsLoss(pos_weight=p, reduction="sum")(x, t),
+        "binary_target", variant="nn.BCEWithLogitsLoss(pos_weight=p, reduction='sum')",
+        params={"logits": True, "pos_weight": True}, no_grad_args=(2,)),
     # ------------------------------------------------------------------ attention
     _op("scaled_dot_product_attention", "attention", "ScaledDotProductAttentionBackward",
         _SDPA_F, _SDPA_V, _sdpa(None), "attention", variant="no mask"),

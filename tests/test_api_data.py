@@ -213,3 +213,9 @@ def test_random_split_lengths_as_torch(lengths):
         t, m = both(lambda lib, data: [len(s) for s in data.random_split(range(11), lengths)])
     assert m == t
     assert len(caught) % 2 == 0                             # both warn about an empty split, or neither
+
+
+def test_pin_memory_warns_that_there_is_no_accelerator_as_torch():
+    for data in (tdata, mdata):
+        with pytest.warns(UserWarning, match="no accelerator is found"):
+            list(data.DataLoader(list(range(4)), batch_size=2, pin_memory=True))

@@ -403,6 +403,9 @@ class DataLoader:
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
     def __iter__(self):
+        if self.pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=2)
         fetch, collate = self.dataset.__getitem__, self.collate_fn
         if self._iterable:
             it = iter(self.dataset)

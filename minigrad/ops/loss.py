@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .broadcast import unbroadcast
-from .elementwise import float_only, select, where
+from .elementwise import float_only, log1p, select, where
 
 
 def _stable_log_softmax(d, axis):

@@ -73,7 +73,7 @@ class _Writer:
                 self.memo[id(obj)] = (obj, self.array(obj._data))   # obj kept alive: ids unique
             return {"type": "parameter" if isinstance(obj, Parameter) else "tensor",
                     "array": self.memo[id(obj)][1], "requires_grad": bool(obj.requires_grad)}
-        if isinstance(obj, np.ndarray) and type(obj) is np.ndarray or isinstance(obj, np.generic):
+        if isinstance(obj, np.ndarray | np.generic):                # np.memmap included
             return {"type": "ndarray" if isinstance(obj, np.ndarray) else "numpy_scalar",
                     "array": self.array(np.asarray(obj))}
         if isinstance(obj, np.dtype) or type(obj).__name__ == "dtype" and hasattr(obj, "name"):
@@ -219,7 +219,7 @@ class _Reader:
         if kind in ("tensor", "parameter"):
             i, a = self.array(node)
             if i not in self.tensors:
-                requires_grad = bool(node.get("requires_grad", False)) and a.dtype.kind in "fc"
+                requires_grad = bool(node.get("requires_grad", False)) and a.dtype.kind == "f"
                 self.tensors[i] = minigrad.nn.Parameter(a, requires_grad) if kind == "parameter" \
                     else Tensor(a, requires_grad=requires_grad)
             return self.tensors[i]

@@ -259,7 +259,11 @@ def model(lib, seed):
 OPTIMIZERS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
               ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-2)),
               ("Adam", dict(lr=1e-2)), ("Adam", dict(lr=1e-2, amsgrad=True, weight_decay=0.1)),
-              ("AdamW", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, amsgrad=True, maximize=True))]
+              ("AdamW", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, amsgrad=True, maximize=True)),
+              ("RMSprop", dict(lr=1e-2)),
+              ("RMSprop", dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=0.1)),
+              ("Adagrad", dict(lr=0.1)),
+              ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
 
 
 def make_optimizer(lib, net, name, kwargs):
@@ -408,3 +412,17 @@ def test_optimizer_and_schedule_resume_together(tmp_path, lib):
     run(resumed, range(3, 6), opt2, sched2)
     for p, q in zip(straight.parameters(), resumed.parameters()):
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_numpy_arrays_and_scalars_round_trip(tmp_path):
+    data = np.memmap(tmp_path / "data.bin", dtype=np.uint16, mode="w+", shape=(5,))
+    data[:] = [1, 2, 3, 4, 65535]
+    obj = {"memmap": data, "f32": np.float32(1.5), "i64": np.int64(-3), "b": np.bool_(True),
+           "big": np.arange(12.0).reshape(3, 4)[:, ::2], "c": np.array([1 + 2j], np.complex64)}
+    back = roundtrip(minigrad, obj)
+    assert type(back["memmap"]) is np.ndarray and back["memmap"].tolist() == [1, 2, 3, 4, 65535]
+    assert back["memmap"].dtype == np.uint16
+    for key in ("f32", "i64", "b"):
+        assert type(back[key]) is type(obj[key]) and back[key] == obj[key]
+    np.testing.assert_array_equal(back["big"], obj["big"])
+    assert back["c"].dtype == np.complex64 and back["c"].tolist() == [1 + 2j]

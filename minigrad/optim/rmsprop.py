@@ -28,10 +28,11 @@ class RMSprop(Optimizer):
                             ("alpha value", alpha)):
             if not 0.0 <= value:
                 raise ValueError(f"Invalid {name}: {value}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize,
-                                      **_implementation_flags(foreach, None, differentiable,
-                                                              capturable)))
+        _implementation_flags(foreach, None, differentiable, capturable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,   # torch's
+                                      centered=centered, weight_decay=weight_decay,    # key order
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     def _update(self, p, g, group):
         alpha, eps, wd, momentum = group["alpha"], group["eps"], group["weight_decay"], \
@@ -88,11 +89,12 @@ class Adagrad(Optimizer):
                             ("epsilon value", eps)):
             if not 0.0 <= value:
                 raise ValueError(f"Invalid {name}: {value}")
+        _implementation_flags(foreach, fused, differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=maximize,
-                                      **_implementation_flags(foreach, fused, differentiable)))
+                                      foreach=foreach, maximize=maximize,        # torch's order
+                                      differentiable=differentiable, fused=fused))
         for group in self.param_groups:       # torch fills the state at construction
             for p in group["params"]:
                 self.state[p] = {"step": 0, "sum": np.full_like(

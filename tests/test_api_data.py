@@ -198,7 +198,8 @@ def test_generator_argument_gives_reproducible_orders():
     def order(seed):
         g = minigrad.Generator().manual_seed(seed)
         loader = mdata.DataLoader(list(range(12)), batch_size=5, shuffle=True, generator=g)
-        split = mdata.random_split(range(9), [3, 6], generator=minigrad.Generator().manual_seed(seed))
+        split = mdata.random_split(range(9), [3, 6],
+                                   generator=minigrad.Generator().manual_seed(seed))
         return [b.tolist() for b in loader], [list(s) for s in split]
     assert order(1) == order(1) != order(2)
     assert sorted(sum(order(1)[0], [])) == list(range(12))
@@ -212,10 +213,25 @@ def test_random_split_lengths_as_torch(lengths):
         warnings.simplefilter("always")
         t, m = both(lambda lib, data: [len(s) for s in data.random_split(range(11), lengths)])
     assert m == t
-    assert len(caught) % 2 == 0                             # both warn about an empty split, or neither
+    assert len(caught) % 2 == 0                 # both warn about an empty split, or neither
 
 
 def test_pin_memory_warns_that_there_is_no_accelerator_as_torch():
     for data in (tdata, mdata):
         with pytest.warns(UserWarning, match="no accelerator is found"):
             list(data.DataLoader(list(range(4)), batch_size=2, pin_memory=True))
+
+
+@pytest.mark.skipif(not hasattr(minigrad, "multinomial"), reason="minigrad.multinomial")
+def test_weighted_random_sampler():
+    minigrad.manual_seed(0)
+    draws = list(mdata.WeightedRandomSampler([0.0, 1.0, 3.0], 4000))
+    counts = np.bincount(draws, minlength=3)
+    assert counts[0] == 0 and 0.7 < counts[2] / 4000 < 0.8
+    once = list(mdata.WeightedRandomSampler([1.0, 1.0, 1.0, 5.0], 4, replacement=False))
+    assert sorted(once) == [0, 1, 2, 3]
+    t, m = both(lambda lib, data: len(data.WeightedRandomSampler(lib.tensor([1.0, 2.0]), 7)))
+    assert m == t == 7
+    for args in (([1.0], 0), ([1.0], 2, 1), ([[1.0]], 2)):
+        t, m = both(lambda lib, data: data.WeightedRandomSampler(*args))
+        assert m == t and t[0] == "ValueError"

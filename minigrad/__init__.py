@@ -12,8 +12,9 @@ import numpy as _np
 
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import (Size, Tensor, bool_, float16, float32, float64, get_default_dtype, int32,
-                     int64, long, manual_seed, set_default_dtype)
+from .tensor import Size, Tensor, get_default_dtype, manual_seed, set_default_dtype
+from .dtypes import (bfloat16, bool_, double, dtype, finfo, float16, float32, float64, half,
+                     iinfo, int8, int16, int32, int64, long, short, uint8)
 from .tensor import _Defaults, _as_array
 from .ops import *  # noqa: F401,F403
 from .ops import TENSOR_METHODS as _TM, unbroadcast  # noqa: F401
@@ -30,8 +31,8 @@ from .backends import get_float32_matmul_precision, set_float32_matmul_precision
 from . import testing  # noqa: E402
 from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 
-float = float32
-double = float64
+float = float32           # torch's names that are Python's too: bound last
+int = int32
 bool = bool_
 
 __version__ = "0.1.0"

@@ -1,6 +1,7 @@
 """Building tensors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``arange``… as in torch."""
 import numpy as np
 
+from . import dtypes
 from .tensor import Tensor, _as_array, _Defaults
 
 
@@ -21,7 +22,7 @@ def _size(size):
 
 
 def _new(data, dtype, requires_grad):
-    dtype = _Defaults.dtype if dtype is None else np.dtype(dtype)
+    dtype = _Defaults.dtype if dtype is None else dtypes.to_numpy(dtype)
     return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
 
 

@@ -14,6 +14,7 @@ the gradient of the base flows through the change. Every method mirrors the PyTo
 the same name; the operations themselves live in ``minigrad/ops/``, one file per family, each
 VJP under its forward.
 """
+import builtins
 import warnings
 import weakref
 
@@ -21,27 +22,29 @@ import numpy as np
 
 from . import autograd
 
-float32 = np.dtype("float32")
-float64 = np.dtype("float64")
-float16 = np.dtype("float16")
-int64 = long = np.dtype("int64")
-int32 = np.dtype("int32")
-bool_ = np.dtype("bool")
-_float_names = {"float32": float32, "float": float32, "float64": float64, "double": float64}
+from . import dtypes
+from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 
 
 class _Defaults:
-    dtype = float32
+    dtype = np.dtype("float32")          # numpy's: the engine works with numpy dtypes
     rng = np.random.default_rng(0)
 
 
-def set_default_dtype(dtype):
-    """Set the dtype given to tensors built from Python floats (float32 unless changed)."""
-    _Defaults.dtype = np.dtype(dtype)
+def set_default_dtype(d):
+    """Set the dtype given to tensors built from Python floats (float32 unless changed); a
+    floating-point dtype only, as torch."""
+    np_dtype = dtypes.to_numpy(d)
+    if np_dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {d}.")
+    _Defaults.dtype = np_dtype
 
 
 def get_default_dtype():
-    return _Defaults.dtype
+    """The dtype given to tensors built from Python floats (``minigrad.float32`` unless
+    changed with :func:`set_default_dtype`)."""
+    return dtypes.of_numpy(_Defaults.dtype)
 
 
 def manual_seed(seed):
@@ -66,7 +69,7 @@ def _as_array(data, dtype=None):
                 raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data "
                                 f"of dtype {data.dtype}; give numbers, lists of numbers or arrays.")
     if dtype is not None:
-        data = data.astype(np.dtype(dtype), copy=False)
+        data = data.astype(dtypes.to_numpy(dtype), copy=False)
     return data
 
 
@@ -270,7 +273,9 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """The tensor's dtype (``minigrad.float32``); its numbers are in ``_data``, a numpy
+        array of the numpy dtype it stands for."""
+        return dtypes.of_numpy(self._data.dtype)
 
     @property
     def device(self):
@@ -280,6 +285,16 @@ class Tensor:
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self):
+        return self._data.dtype.kind in "fci"
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.dtype.itemsize
 
     def numpy(self, force=False):
         """The numpy array of the tensor's numbers, sharing its memory (a write to one is a
@@ -347,20 +362,31 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------------ conversions
-    def to(self, dtype=None, *args, **kwargs):
-        device = kwargs.get("device")
-        if isinstance(dtype, str) or type(dtype).__name__ == "device":   # to("cpu"[, dtype])
-            device, dtype = dtype, (args[0] if args else None)
-        if device is not None and str(device) != "cpu":
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """This tensor in another dtype (on the CPU, minigrad's only device), as torch's
+        ``to(dtype)``, ``to(device, dtype)``, ``to(other)`` (other's dtype) or
+        ``to(dtype=..., device=...)``; itself when nothing changes, unless ``copy=True``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._data.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                device = a
+            elif not isinstance(a, builtins.bool):     # to(dtype, non_blocking, copy) positions
+                dtype = a
+        if device is not None and str(device) not in ("cpu", "cpu:0"):
             raise RuntimeError(f"to: minigrad runs on the CPU only; cannot move a tensor of "
                                f"shape {tuple(self.shape)} to device {str(device)!r}.")
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or np.dtype(dtype) == self._data.dtype:
-            return self
-        return _ops.to_dtype(self, np.dtype(dtype))
+        np_dtype = self._data.dtype if dtype is None else dtypes.to_numpy(dtype)
+        if np_dtype == self._data.dtype:
+            return _ops.clone(self) if copy else self
+        return _ops.to_dtype(self, np_dtype)
 
-    def type(self, dtype):
-        return self.to(dtype)
+    def type(self, dtype=None):
+        """With no argument, the tensor's type name (``'minigrad.FloatTensor'``, as torch's
+        ``'torch.FloatTensor'``); else this tensor in ``dtype`` (a dtype or a type name)."""
+        if dtype is None:
+            return f"minigrad.{dtypes._LEGACY_NAME[self.dtype]}"
+        return self.to(getattr(dtype, "_dtype", dtype))
 
     def double(self):
         return self.to(float64)
@@ -368,11 +394,23 @@ class Tensor:
     def float(self):
         return self.to(float32)
 
+    def half(self):
+        return self.to(float16)
+
     def long(self):
         return self.to(int64)
 
     def int(self):
         return self.to(int32)
+
+    def short(self):
+        return self.to(int16)
+
+    def char(self):
+        return self.to(int8)
+
+    def byte(self):
+        return self.to(uint8)
 
     def bool(self):
         return self.to(bool_)

@@ -128,7 +128,7 @@ def _gradcheck(fn, inputs, eps, atol, rtol, seed, full_jacobian_max):
 
     with autograd.enable_grad():
         outs = _outputs(fn(*inputs), "fn")
-    floats = [k for k, o in enumerate(outs) if o.dtype.kind == "f"]
+    floats = [k for k, o in enumerate(outs) if o._data.dtype.kind == "f"]
     if not floats:
         raise ValueError("gradcheck: fn returned no floating-point output to differentiate.")
 

@@ -67,7 +67,7 @@ def node_name(t):
 
 
 def dtype_name(dt):
-    return str(dt).replace("torch.", "")
+    return str(dt).replace("torch.", "").replace("minigrad.", "")
 
 
 @pytest.fixture(autouse=True)

@@ -87,13 +87,13 @@ def grad_of(leaf):
 def compare(info, m_outs, t_outs, m_leaves, t_leaves):
     assert len(m_outs) == len(t_outs), f"{info.id}: number of outputs differs"
     for k, (m, t) in enumerate(zip(m_outs, t_outs)):
-        assert str(m.dtype) == "float64" and t.dtype == torch.float64, \
+        assert m.dtype == mg.float64 and t.dtype == torch.float64, \
             f"{info.id}: output {k} is {m.dtype} (minigrad) / {t.dtype} (torch), not float64"
         assert_close(m, t, RTOL, ATOL, name=f"{info.id}: output {k}")
     assert len(m_leaves) == len(t_leaves)
     for i, (m, t) in enumerate(zip(m_leaves, t_leaves)):
         if m.grad is not None:
-            assert str(m.grad.dtype) == "float64", f"{info.id}: gradient {i} is {m.grad.dtype}"
+            assert m.grad.dtype == mg.float64, f"{info.id}: gradient {i} is {m.grad.dtype}"
         assert_close(grad_of(m), grad_of(t), RTOL, ATOL, name=f"{info.id}: gradient of input {i}")
 
 

@@ -22,7 +22,7 @@ inf, nan = float("inf"), float("nan")
 
 
 def _dtype_name(dtype):
-    return str(dtype).replace("torch.", "")
+    return str(dtype).replace("torch.", "").replace("minigrad.", "")
 
 
 def _np(t):

@@ -79,8 +79,9 @@ class GradScaler:
                  growth_interval=2000, enabled=True):
         self._device = _device(device).type
         if enabled and self._device != "cpu":
-            warnings.warn(f"torch.{self._device}.amp.GradScaler is enabled, but "
-                          f"{self._device.upper()} is not available.  Disabling.", stacklevel=2)
+            warnings.warn(f"minigrad.{self._device}.amp.GradScaler is enabled, but "
+                          f"{self._device.upper()} is not available (minigrad runs on the CPU "
+                          f"only).  Disabling.", stacklevel=2)
             enabled = False
         self._enabled = enabled
         if enabled:

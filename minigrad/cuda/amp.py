@@ -10,8 +10,9 @@ __all__ = ["GradScaler", "autocast"]
 class GradScaler(_amp.GradScaler):
     def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
+        warnings.warn("`minigrad.cuda.amp.GradScaler(args...)` is deprecated, as torch's. "
+                      "Please use `minigrad.amp.GradScaler('cuda', args...)` instead.",
+                      FutureWarning,
                       stacklevel=2)
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
                          enabled)
@@ -19,7 +20,8 @@ class GradScaler(_amp.GradScaler):
 
 class autocast(_amp.autocast):
     def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
+        warnings.warn("`minigrad.cuda.amp.autocast(args...)` is deprecated, as torch's. "
+                      "Please use `minigrad.amp.autocast('cuda', args...)` instead.",
+                      FutureWarning,
                       stacklevel=2)
         super().__init__("cuda", dtype, enabled, cache_enabled)

@@ -21,11 +21,9 @@ __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "LinearLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
 
 _EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessary and is being "
-                      "deprecated where possible. Please use `scheduler.step()` to step the "
-                      "scheduler. During the deprecation, if epoch is different from None, the "
-                      "closed form is used instead of the new chainable form, where available. "
-                      "Please open an issue if you are unable to replicate your use case: "
-                      "https://github.com/pytorch/pytorch/issues/new/choose.")
+                      "deprecated where possible (as in torch). Please use `scheduler.step()` "
+                      "to step the scheduler. If epoch is different from None, the closed form "
+                      "is used instead of the chainable form, where available.")
 
 
 class LRScheduler:
@@ -93,10 +91,9 @@ class LRScheduler:
                               stacklevel=2)
             elif not getattr(self.optimizer, "_opt_called", False):
                 warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-                              "In PyTorch 1.1.0 and later, you should call them in the opposite "
-                              "order: `optimizer.step()` before `lr_scheduler.step()`.  Failure "
-                              "to do this will result in PyTorch skipping the first value of "
-                              "the learning rate schedule.", UserWarning, stacklevel=2)
+                              "Call them in the opposite order, as in torch: `optimizer.step()` "
+                              "before `lr_scheduler.step()`; otherwise the first value of the "
+                              "learning rate schedule is skipped.", UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)

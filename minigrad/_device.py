@@ -69,11 +69,13 @@ CPU = device("cpu")
 
 
 def check_device(where, dev):
-    """Raise, saying minigrad runs on the CPU, unless ``dev`` is None or a CPU device."""
+    """Raise, saying minigrad runs on the CPU, unless ``dev`` is None or a CPU device
+    (``where``, if given, names the call in the message)."""
     if dev is not None and device(dev).type != "cpu":
-        raise RuntimeError(f"{where}: minigrad runs on the CPU only; it cannot use device "
-                           f"{str(device(dev))!r}. Use 'cpu' (torch.cuda.is_available() is "
-                           f"False for minigrad, so scripts that test it pick the CPU).")
+        raise RuntimeError(f"{where + ': ' if where else ''}minigrad runs on the CPU only; it "
+                           f"cannot use device {str(device(dev))!r}. Use 'cpu' "
+                           f"(minigrad.cuda.is_available() is False, so scripts that test it "
+                           f"pick the CPU).")
 
 
 def set_default_device(dev):

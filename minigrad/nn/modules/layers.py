@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..._device import check_device
 from ...tensor import _Defaults
 from .. import functional as F
 from .. import init
@@ -20,8 +21,7 @@ def _empty(*shape, dtype=None):
 
 
 def _check_device(device):
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"minigrad runs on the CPU only; cannot use device {device!r}.")
+    check_device(None, device)
 
 
 class Linear(Module):

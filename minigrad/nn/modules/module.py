@@ -16,6 +16,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..._device import check_device
 from ...autograd import RemovableHandle
 from ...tensor import Tensor, float16, float32, float64
 
@@ -96,8 +97,7 @@ def _parse_to(args, kwargs):
             device = a
         else:
             dtype = a
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"to: minigrad runs on the CPU only; cannot move to device {device!r}.")
+    check_device("to", device)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind not in "fc":

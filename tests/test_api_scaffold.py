@@ -60,6 +60,7 @@ def test_models_move_to_the_cpu_and_refuse_other_devices():
     net = minigrad.nn.Linear(2, 3)
     w = net.weight
     assert net.to(minigrad.device("cpu")) is net and net.to("cpu") is net and net.cpu() is net
+    assert net.to("cpu:0") is net and minigrad.nn.Linear(2, 3, device="cpu:0").weight.shape == (3, 2)
     assert net.weight is w
     for call in (lambda: net.to("cuda"), lambda: net.cuda(), lambda: net.to("cuda:0"),
                  lambda: minigrad.nn.Linear(2, 3, device="cuda")):

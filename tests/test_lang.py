@@ -292,6 +292,39 @@ def test_ntr_writes_numbers_with_the_decimal_mark_too(monkeypatch):
                     lang="ro") == "20 de pași, 1,2 ms"
 
 
+# --------------------------------------------------------------------------- Chinese spacing
+ZH = {"{what} is None — did you forget to return?": "{what} 是 None——是不是忘了 return？",
+      "your gradient for {name}": "你算出的 {name} 的梯度",
+      "{a} and {b}": "{a} 和 {b}", "{what:6}|": "{what:6}|"}
+
+
+@pytest.fixture
+def zh(monkeypatch):
+    monkeypatch.setitem(lang._tables, "zh", dict(ZH))
+
+
+def test_a_space_between_a_field_and_chinese_is_left_out_when_the_field_is_chinese(zh):
+    inner = tr("your gradient for {name}", lang="zh", name="a")
+    assert inner == "你算出的 a 的梯度"                                  # a is code: spaced
+    assert tr("{what} is None — did you forget to return?", lang="zh", what=inner) == \
+        "你算出的 a 的梯度是 None——是不是忘了 return？"
+    assert tr("{what} is None — did you forget to return?", lang="zh", what="x") == \
+        "x 是 None——是不是忘了 return？"
+    assert tr("{a} and {b}", lang="zh", a="梯度", b="节点") == "梯度和节点"
+    assert tr("{a} and {b}", lang="zh", a="W", b="节点") == "W 和节点"
+    assert tr("{what:6}|", lang="zh", what="节点") == "节点  |"            # padding is kept
+    assert lang.join_cjk([("形状 ", False), ("(2, 3)", True)]) == "形状 (2, 3)"
+
+
+@pytest.mark.parametrize("what", ["x", "你算出的 W 的梯度", "梯度"])
+def test_untranslate_reads_chinese_with_or_without_the_space(zh, what):
+    printed = tr("{what} is None — did you forget to return?", lang="zh", what=what)
+    english = T.untranslate(printed, "zh")
+    assert english.endswith(" is None — did you forget to return?")
+    assert T.untranslate(printed.replace("是 None", " 是 None") if " 是" not in printed else printed,
+                         "zh") == english
+
+
 # --------------------------------------------------------------------------- display width
 def test_width_counts_wide_characters_twice_and_combining_marks_not_at_all():
     assert lang.width("node") == 4

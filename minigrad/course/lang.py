@@ -151,26 +151,55 @@ class _Formatter(string.Formatter):
     """``str.format`` that pads a text field given a plain width (``{name:12}``, ``{name:>8s}``)
     by display width (:func:`pad`), so translated words line up as English's do, and writes a
     number in a sentence with the language's decimal mark (:func:`decimal`, not in a formula:
-    :func:`in_formula`)."""
+    :func:`in_formula`). In Chinese, the space a template puts between a field and the text
+    beside it is left out when both sides are Chinese (:func:`join_cjk`)."""
 
     def __init__(self, lang):
         super().__init__()
-        self.lang, self._before = lang, ""
+        self.lang = lang
 
-    def parse(self, format_string):
-        for literal, name, spec, conversion in super().parse(format_string):
-            if name is not None:
-                self._before = literal
-            yield literal, name, spec, conversion
+    def vformat(self, format_string, args, kwargs):
+        pieces = []
+        for literal, name, spec, conversion in self.parse(format_string):
+            if literal:
+                pieces.append((literal, False))
+            if name is None:
+                continue
+            value = self.convert_field(self.get_field(name, args, kwargs)[0], conversion)
+            if "{" in spec:
+                spec = super().vformat(spec, args, kwargs)
+            pieces.append((self.format_field(value, spec, literal), True))
+        return join_cjk(pieces) if self.lang == "zh" else "".join(p for p, _ in pieces)
 
-    def format_field(self, value, spec):
+    def format_field(self, value, spec, before=""):
         m = _WIDTH_SPEC.fullmatch(spec)
         if isinstance(value, str) and m:
             return pad(value, int(m.group(2)), m.group(1) or "<")
         out = super().format_field(value, spec)
-        if _is_number(value) and not in_formula(self._before):
+        if _is_number(value) and not in_formula(before):
             out = decimal(out, self.lang)
         return out
+
+
+def is_cjk(ch):
+    """Whether ``ch`` is a wide East Asian character (a Chinese character, full-width punctuation)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def join_cjk(pieces):
+    """``pieces`` (``(text, is_field)`` pairs) joined as Chinese is written: the one space a
+    template puts between a field and the text beside it (``"{what} 有误"``, there for a field
+    that is code, ``"x 有误"``) is left out when both sides are Chinese (``"x 的梯度有误"``)."""
+    out = ""
+    for k, (text, is_field) in enumerate(pieces):
+        if is_field and text and out.endswith(" ") and len(out) > 1 and is_cjk(out[-2]) \
+                and is_cjk(text[0]) and not pieces[k - 1][1]:
+            out = out[:-1]
+        elif not is_field and k and pieces[k - 1][1] and pieces[k - 1][0] \
+                and is_cjk(pieces[k - 1][0][-1]) and text[:1] == " " and is_cjk(text[1:2] or " "):
+            text = text[1:]
+        out += text
+    return out
 
 
 def _is_number(value):

@@ -43,7 +43,7 @@ import sys
 
 import nbformat
 
-from .lang import DECIMAL_MARKS, LANGUAGES, SEPARATORS, in_formula, table
+from .lang import DECIMAL_MARKS, LANGUAGES, SEPARATORS, in_formula, is_cjk, table
 
 SOURCES = ("chapters", "solutions")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
@@ -284,19 +284,26 @@ def _template(value):
 _NUMBER = r"\s*(?:[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?(?:\u202f?%)?|[-+]?(?:nan|inf))"
 
 
-def _template_regex(translated, counts=(), to_the_end=()):
+def _template_regex(translated, counts=(), to_the_end=(), cjk=False):
     """A regex matching the output of the format string ``translated``, one group per field
     (a field used twice must capture the same text twice). A field's text is looked for
     within one line, as little of it as the template allows; a field that ends the template
     and is named in ``to_the_end`` (English writes words after it) takes the rest of the line;
     a field named in ``counts`` (the ``{n}`` of a plural form) holds a whole number only, and
-    a field with a number's format (``{loss:.4f}``) a number only."""
+    a field with a number's format (``{loss:.4f}``) a number only. With ``cjk`` (Chinese), the
+    space between a field and a Chinese character beside it may be missing, as
+    :func:`~minigrad.course.lang.join_cjk` leaves it out when the field is Chinese too."""
     out, groups = [], {}
     parts = _parts(translated)
     numeric = {name for _, name, spec, _ in string.Formatter().parse(translated)
                if name is not None and spec and spec[-1] in "eEfFgGn%"}
     for k, (lit, name) in enumerate(parts):
-        out.append(re.escape(lit))
+        text = re.escape(lit)
+        if cjk and k and parts[k - 1][1] is not None and lit[:1] == " " and is_cjk(lit[1:2] or " "):
+            text = "(?: )?" + re.escape(lit[1:])
+        if cjk and name is not None and lit[-1:] == " " and len(lit) > 1 and is_cjk(lit[-2]):
+            text = text[:-2] + "(?: )?" if text.endswith("\\ ") else text
+        out.append(text)
         if name is None:
             continue
         if name in groups:
@@ -354,12 +361,12 @@ def untranslate(text, lang):
         if parts is None:
             text = re.sub(_literal(value), lambda m, k=key: keep(k), text)
             continue
-        if not all(lit in text for lit, _ in parts):
+        if not all(lit.strip(" ") in text for lit, _ in parts):
             continue                                # cheap: most templates are not there
         key_parts = _parts(key)
         followed = {name for (_, name), (lit, _) in zip(key_parts, key_parts[1:]) if lit}
         regex, groups = _template_regex(value, counts=("n",) if key in singular else (),
-                                        to_the_end=followed)
+                                        to_the_end=followed, cjk=lang == "zh")
         numbers = _prose_numbers(value) if DECIMAL_MARKS[lang] != "." or lang == "fr" else set()
 
         def english(m, key=key, groups=groups, numbers=numbers):

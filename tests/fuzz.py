@@ -900,11 +900,13 @@ def scatter(lib, F, x, idx, src, dim, how):
 def _c(rng, t):
     d = any_dim(rng, t)
     n = t.shape[d] if t.dim() else 1
-    how = str(rng.choice(["sort", "argsort", "topk"]))
+    how = str(rng.choice(["sort", "argsort", "topk", "kthvalue", "median", "median_all"]))
+    if how == "median_all" and t.numel() == 0 and not is_float(t):
+        return None                  # torch 2.13 gives the integer's lowest value there
     p = {"dim": d, "how": how, "descending": bool(rng.random() < 0.5),
          "k": int(rng.integers(0, n + 1)) if rng.random() < 0.95 else n + 1,
          "part": int(rng.integers(0, 2))}
-    if how == "topk" and t.numel():
+    if how in ("topk", "kthvalue", "median") and t.numel():
         # torch's choice among equal values is its own: topk only where no line has ties
         lines = to_np(t.movedim(d, -1).reshape(-1, n) if t.dim() else t.reshape(1, 1))
         if any(len(np.unique(line, equal_nan=True)) < n for line in lines):
@@ -918,6 +920,12 @@ def sort(lib, F, x, dim, how, descending, k, part):
         return x.argsort(dim, descending=descending)
     if how == "topk":
         return x.topk(k, dim, largest=not descending)[part]
+    if how == "kthvalue":
+        return x.kthvalue(k, dim, keepdim=descending)[part]
+    if how == "median":
+        return x.median(dim, keepdim=descending)[part]
+    if how == "median_all":
+        return x.median()
     return x.sort(dim, descending=descending)[part]
 
 
@@ -975,7 +983,7 @@ COMPOSES = {
     "copy_slices": "view_inplace", "index_put": "index_put",
     "einsum": "einsum", "gather": "gather", "take_along_dim": "gather",
     "index_select": "gather", "scatter": "scatter", "scatter_add": "scatter", "sort": "sort",
-    "topk": "sort",
+    "topk": "sort", "kthvalue": "sort", "median": "sort",
 }
 NOT_COMPOSED = {"dropout": "it draws random numbers, so its values cannot be compared with "
                            "torch's (the registry's tests compare it with its mask replayed)"}

@@ -1,7 +1,7 @@
 """Indexing by tensors, sorting, unique, einsum and attention's dropout, against torch.
 
 gather, scatter, scatter_add (and their in-place forms), index_select, take_along_dim, sort,
-argsort, topk, unique, unique_consecutive and einsum: the same code on minigrad and torch,
+argsort, topk, kthvalue, median, unique, unique_consecutive and einsum: the same code on minigrad and torch,
 values, dtypes and every input's gradient for a random upstream gradient compared (through
 ``check`` of test_torch_edges), at the edges — 0-d and empty tensors, negative dims, ±inf and
 NaN, ties, integer, bool, float32 and float64 inputs — to second order where the VJP is again
@@ -380,6 +380,54 @@ def test_topk_errors(name, fn):
     raises_like_torch(fn, X34)
 
 
+# --------------------------------------------------------------------------- kthvalue, median
+@pytest.mark.parametrize("x", [normal(4, 5), normal(2, 3, 4), A(3.0, nan, -inf, inf, 0.5),
+                               np.array([5, -2, 7, 0], np.int64), normal(6).astype(np.float32),
+                               np.array(1.5)],
+                         ids=["2-D", "3-D", "nan-inf", "int", "float32", "0-d"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_kthvalue_and_median_without_ties(x, keepdim, dim):
+    """NaN counts as the largest for kthvalue; median(dim) of a line holding a NaN is NaN, at
+    the line's first NaN."""
+    n = x.shape[dim] if x.ndim else 1
+    for k in range(1, n + 1):
+        check(lambda L, F, x: tuple(x.kthvalue(k, dim, keepdim)), x)
+    check(lambda L, F, x: tuple(x.median(dim, keepdim=keepdim)), x)
+    check(lambda L, F, x: tuple(L.median(x, dim, keepdim)), x)
+    check(lambda L, F, x: x.median(), x)
+
+
+@pytest.mark.parametrize("x", [A(2.0, 1.0, 2.0, 1.0, 2.0, 1.0), A(1.0, nan, 3.0, nan),
+                               A(0.0, -0.0, 1.0), np.array([[4, 1], [3, 2]], np.int64),
+                               np.zeros(0)], ids=["ties", "nans", "signed zeros", "int", "empty"])
+def test_median_of_all_elements_shares_the_gradient_among_ties(x):
+    check(lambda L, F, x: x.median(), x)
+
+
+def test_kthvalue_with_ties_takes_an_equal_value():
+    """As topk: torch's index among equal values is its own; the value is torch's, and the
+    gradient goes to the returned index."""
+    x = A(3.0, 1.0, 2.0, 1.0, 3.0, 1.0, 2.0)
+    for k in range(1, 8):
+        vm, im = mg.tensor(x).kthvalue(k)
+        assert vm.item() == torch.tensor(x).kthvalue(k).values.item() == x[im.item()]
+    assert mg.tensor(x).median(0).values.item() == torch.tensor(x).median(0).values.item()
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("k = 0", lambda L, F, x: x.kthvalue(0, 1)),
+    ("k too large", lambda L, F, x: x.kthvalue(5, 1)),
+    ("an empty dim", lambda L, F, x: x[:0].kthvalue(1, 0)),
+    ("median over an empty dim", lambda L, F, x: x[:0].median(0)),
+    ("bool kthvalue", lambda L, F, x: (x > 0).kthvalue(1)),
+    ("bool median", lambda L, F, x: (x > 0).median()),
+    ("dim out of range", lambda L, F, x: x.median(2)),
+])
+def test_kthvalue_and_median_errors(name, fn):
+    raises_like_torch(fn, X34)
+
+
 # --------------------------------------------------------------------------- second order
 SECOND_ORDER = [
     ("gather", lambda L, a, b: (a * b).gather(1, L.tensor([[0, 0, 3], [2, 1, 1], [3, 3, 3]]))),
@@ -390,6 +438,8 @@ SECOND_ORDER = [
     ("take_along_dim", lambda L, a, b: L.take_along_dim(a * b, L.tensor([[1], [0], [3]]), 1)),
     ("sort", lambda L, a, b: (a * b).sort(0).values * a),
     ("topk", lambda L, a, b: (a * b).topk(2).values * a[:, :2]),
+    ("kthvalue", lambda L, a, b: (a * b).kthvalue(2, 0, keepdim=True).values * a),
+    ("median", lambda L, a, b: (a * b).median(1, True).values * a + (a * b).median() * b),
     ("einsum", lambda L, a, b: L.einsum("ij,kj,ik->ik", a, b, a[:, :3] * a[:, 1:])),
     ("einsum diagonal", lambda L, a, b: L.einsum("ii,ij->j", a[:, :3] * b[:, 1:], b)),
 ]

@@ -9,7 +9,8 @@
 - ``normalization``: layer_norm rms_norm
 - ``loss``: softmax log_softmax cross_entropy nll_loss mse_loss
 - ``attention``: scaled_dot_product_attention
-- ``indexing``: gather scatter scatter_add index_select take_along_dim sort topk
+- ``indexing``: gather scatter scatter_add index_select take_along_dim sort topk kthvalue
+  median
   (and argsort unique unique_consecutive, which have no gradient)
 - ``sparse``: embedding dropout
 
@@ -24,8 +25,8 @@ from .elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, 
                           rpow, rsqrt, rsub, sign, sin, sqrt, square, sub, to_dtype, where)
 from .elementwise import (expm1, floor_divide, fmod, log1p, log2, log10, remainder,
                           rfloordiv, rremainder)
-from .indexing import (argsort, gather, index_select, scatter, scatter_add, sort,
-                       take_along_dim, topk, unique, unique_consecutive)
+from .indexing import (argsort, gather, index_select, kthvalue, median, scatter, scatter_add,
+                       sort, take_along_dim, topk, unique, unique_consecutive)
 from .linalg import bmm, einsum, linear, matmul, mm
 from .loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
 from .normalization import layer_norm, rms_norm
@@ -47,7 +48,7 @@ TENSOR_METHODS = [
     "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
     "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite", "maximum", "minimum",
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "sort",
-    "argsort", "topk", "unique", "unique_consecutive",
+    "argsort", "topk", "kthvalue", "median", "unique", "unique_consecutive",
     "log10", "log2", "log1p", "expm1", "remainder", "fmod", "floor_divide",
     "all", "any", "prod", "cumsum", "cumprod", "norm", "isclose", "allclose", "equal",
 ]

@@ -1,5 +1,5 @@
 """Indexing by tensors and sorting: gather, scatter, scatter_add, index_select,
-take_along_dim, sort, argsort, topk, unique and unique_consecutive.
+take_along_dim, sort, argsort, topk, kthvalue, median, unique and unique_consecutive.
 
 Each moves values to or from the places an integer index tensor names, so each VJP moves the
 gradient back the other way: what gather read, scatter_add sends back (added where an element
@@ -24,6 +24,8 @@ from .shape import IndexAdd, _dim
 
 sort_values_indices = namedtuple("sort", ["values", "indices"])
 topk_values_indices = namedtuple("topk", ["values", "indices"])
+kthvalue_values_indices = namedtuple("kthvalue", ["values", "indices"])
+median_values_indices = namedtuple("median", ["values", "indices"])
 
 
 # ------------------------------------------------------------------ the index, checked
@@ -108,6 +110,8 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         zeros = Tensor._make(np.zeros(ctx.shape, grad._data.dtype))
+        if ctx.key is not None and tuple(grad.shape) != _key_shape(ctx.key):
+            grad = grad.reshape(_key_shape(ctx.key))       # a reduced dim kept no size 1
         return ScatterAdd.apply(zeros, ctx.key, grad), None, None
 
 
@@ -178,6 +182,44 @@ class Topk(Gather):
     """(y, i) = topk(x, k, dim): the k largest (or smallest) along dim, y = gather(x, dim, i).
     VJP: x̄ = scatter(zeros_like(x), dim, i, ȳ): the gradient goes to the k chosen places,
     0 elsewhere. Saves i."""
+
+
+class Kthvalue(Gather):
+    """(y, i) = kthvalue(x, k, dim): the k-th smallest along dim and where it is,
+    y = gather(x, dim, i).   VJP: x̄ = scatter(zeros_like(x), dim, i, ȳ): all of ȳ to that
+    one place. Saves i."""
+
+
+class Median(Gather):
+    """y = the lower median of all of x (the ⌈n/2⌉-th smallest), NaN if x holds a NaN; with a
+    key, the lower median of each line along dim, gathered as kthvalue does (a NaN, at the
+    line's first NaN, if it holds one).
+
+    VJP: of the whole median, ȳ shared evenly among the elements equal to y (among the NaNs
+    when y is NaN), 0 elsewhere — as torch, which treats ties as max() does; of median(dim),
+    Kthvalue's. Saves x (the whole median) or the indices."""
+
+    @staticmethod
+    def forward(ctx, x, key, shape):
+        ctx.whole = key is None
+        if not ctx.whole:
+            return Gather.forward(ctx, x, key, shape)
+        d = x._data.reshape(-1)
+        ctx.save_for_backward(x)
+        if d.size == 0 or (d.dtype.kind == "f" and np.isnan(d).any()):
+            ctx.y = np.asarray(np.nan, d.dtype if d.dtype.kind == "f" else np.float64)
+        else:
+            ctx.y = np.asarray(np.sort(d)[(d.size - 1) // 2])
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.whole:
+            return Gather.backward(ctx, grad)
+        x, = ctx.saved_tensors
+        d = x._data
+        hit = (d == ctx.y) | (np.isnan(d) & np.isnan(ctx.y))
+        return select(hit, grad * (1.0 / max(hit.sum(), 1))), None, None
 
 
 class IndexSelect(Function):
@@ -322,6 +364,60 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
                            f"of the tensor (shape {tuple(input.shape)}) has {n} elements.")
     order, key, shape = _ranked(input, d, largest, "topk", k)
     return topk_values_indices(Topk.apply(input, key, shape), Tensor._make(order.reshape(shape)))
+
+
+def _selected(input, dim, keepdim, op, pick, cls):
+    """The value at position ``pick(n)`` of each line's ascending order along dim, as
+    (values, indices): kthvalue and median(dim)."""
+    d = _dim(dim, input.ndim, op)
+    data = np.atleast_1d(input._data)
+    n = data.shape[d]
+    k = pick(n)
+    idx = np.take(_order(data, d, False), [k], axis=d).astype(np.int64)
+    if data.dtype.kind == "f" and op == "median":      # a line holding a NaN: its first NaN
+        nans = np.isnan(data)
+        first = np.expand_dims(np.argmax(nans, axis=d), d)
+        idx = np.where(nans.any(axis=d, keepdims=True), first, idx)
+    shape = idx.shape if keepdim else np.squeeze(idx, d).shape
+    shape = shape if input.ndim else ()
+    values = cls.apply(input, _coords(idx, d), shape)
+    return values, Tensor._make(idx.reshape(shape))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest value along dim (NaN counted as the largest) and its index. Among
+    equal values the one minigrad's stable order puts k-th is taken (torch's choice among ties
+    is its own)."""
+    if input._data.dtype == bool:
+        raise NotImplementedError("kthvalue: bool tensors are not supported (as in torch); "
+                                  "convert to an integer or float dtype first.")
+    n = np.atleast_1d(input._data).shape[_dim(dim, input.ndim, "kthvalue")]
+    if n == 0:
+        raise IndexError(f"kthvalue: the reduced dimension {dim} of the tensor (shape "
+                         f"{tuple(input.shape)}) is empty; it must have non-zero size.")
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: selected number k = {k} is out of range for dimension "
+                           f"{dim} with {n} elements (tensor of shape {tuple(input.shape)}); k "
+                           f"counts from 1.")
+    return kthvalue_values_indices(*_selected(input, dim, keepdim, "kthvalue", lambda n: k - 1,
+                                              Kthvalue))
+
+
+def median(input, dim=None, keepdim=False):
+    """``median()``: the lower median of all elements (NaN if one is NaN); ``median(dim)``:
+    the lower median of each line and its index (a line holding a NaN gives NaN, at its first
+    NaN), the index among equal values as kthvalue's."""
+    if input._data.dtype == bool:
+        raise NotImplementedError("median: bool tensors are not supported (as in torch); "
+                                  "convert to an integer or float dtype first.")
+    if dim is None:
+        return Median.apply(input, None, None)
+    d = _dim(dim, input.ndim, "median")
+    if np.atleast_1d(input._data).shape[d] == 0:
+        raise IndexError(f"median: the reduced dimension {dim} of the tensor (shape "
+                         f"{tuple(input.shape)}) is empty; it must have non-zero size.")
+    return median_values_indices(*_selected(input, dim, keepdim, "median", lambda n: (n - 1) // 2,
+                                            Median))
 
 
 def _unique_results(values, inverse, counts, return_inverse, return_counts):

@@ -652,6 +652,12 @@ class Tensor:
     def floor_divide_(self, other):
         return self._inplace("floor_divide_", lambda old: _ops.floor_divide(old, other), other)
 
+    def tril_(self, diagonal=0):
+        return self._inplace("tril_", lambda old: _ops.tril(old, diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._inplace("triu_", lambda old: _ops.triu(old, diagonal))
+
     def __ifloordiv__(self, other):
         return self.floor_divide_(other)
 

@@ -814,6 +814,41 @@ def bce(lib, F, a, b, reduction, logits, pos_weight):
     return F.binary_cross_entropy_with_logits(a, t, reduction=reduction, pos_weight=p)
 
 
+@op("tri")
+def _c(rng, t):
+    return {"how": str(rng.choice(["tril", "triu"])), "k": int(rng.integers(-2, 3))}
+
+
+@_c
+def tri(lib, F, x, how, k):
+    return getattr(x, how)(k) if k else getattr(lib, how)(x)
+
+
+@op("repeat")
+def _c(rng, t):
+    return {"sizes": tuple(int(rng.integers(0, 3)) for _ in range(t.dim() + int(rng.integers(0, 2))))
+            or (2,)}
+
+
+@_c
+def repeat(lib, F, x, sizes):
+    return x.repeat(*sizes)
+
+
+@op("repeat_interleave")
+def _c(rng, t):
+    dim = None if rng.random() < 0.3 else any_dim(rng, t)
+    n = t.numel() if dim is None else (t.shape[dim] if t.dim() else 1)
+    counts = [int(c) for c in rng.integers(0, 3, n)] if rng.random() < 0.4 else None
+    return {"dim": dim, "r": int(rng.integers(0, 3)), "counts": counts}
+
+
+@_c
+def repeat_interleave(lib, F, x, dim, r, counts):
+    reps = r if counts is None else lib.tensor(counts, dtype=lib.int64)
+    return x.repeat_interleave(reps, dim=dim)
+
+
 @op("sdpa")
 def _c(rng, q):
     if not is_float(q) or q.dim() not in (2, 3):
@@ -980,6 +1015,7 @@ COMPOSES = {
     "prod": "prod", "cumsum": "scan", "cumprod": "scan", "norm": "norm",
     "linalg.vector_norm": "norm",
     "binary_cross_entropy": "bce", "binary_cross_entropy_with_logits": "bce",
+    "tril": "tri", "triu": "tri", "repeat": "repeat", "repeat_interleave": "repeat_interleave",
     "copy_slices": "view_inplace", "index_put": "index_put",
     "einsum": "einsum", "gather": "gather", "take_along_dim": "gather",
     "index_select": "gather", "scatter": "scatter", "scatter_add": "scatter", "sort": "sort",

@@ -576,6 +576,9 @@ def test_binary_cross_entropy_refuses_what_torch_refuses():
                  lambda lib, F, a, b: F.binary_cross_entropy_with_logits(a, b))
     assert "between 0 and 1" in raises_like_torch(bce, np.array([1.5, 0.5, 0.2]), t)
     raises_like_torch(bce, np.array([NAN, 0.5, 0.2]), t)
+    assert "target" in raises_like_torch(bce, x, np.array([0.0, 1.5, 1.0]))
+    raises_like_torch(bce, x, np.array([0.0, NAN, 1.0]))
+    check(bcel, x, np.array([0.0, 1.5, NAN]))           # with logits: not checked, as torch
     for fn in (bce, bcel):
         raises_like_torch(fn, x, t[:2])                                  # target size
     raises_like_torch(bce, x, t.astype("float32"))                       # target dtype
@@ -593,3 +596,80 @@ def test_binary_cross_entropy_refuses_what_torch_refuses():
         def grad_weight(lib, F, a, b, w, kw=kw):
             return F.binary_cross_entropy_with_logits(a, b, **{kw: w.requires_grad_(True)})
         raises_like_torch(grad_weight, x, t, np.ones(3))
+
+
+# =========================================================================== tril, triu
+@pytest.mark.parametrize("how", ["tril", "triu"])
+@pytest.mark.parametrize("diagonal", [0, 1, -1, 3, -5])
+@pytest.mark.parametrize("shape", [(3, 4), (4, 3), (2, 3, 3), (2, 1, 2, 5), (0, 3), (2, 0, 0)],
+                         ids=str)
+def test_tril_triu(how, diagonal, shape):
+    x = rng(19).standard_normal(shape)
+    check(lambda lib, F, t: getattr(t, how)(diagonal), x)
+    check(lambda lib, F, t: getattr(lib, how)(t, diagonal=diagonal), x, create_graph=True)
+
+
+@pytest.mark.parametrize("how", ["tril", "triu"])
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float32"])
+def test_tril_triu_dtypes_in_place_and_errors(how, dtype):
+    x = (rng(20).standard_normal((3, 3)) * 3).astype(dtype)
+    check(lambda lib, F, t: getattr(t, how)(), x)
+    check(lambda lib, F, t: getattr(t.clone(), how + "_")(-1), x, grad=False)
+    x = rng(21).standard_normal((3, 3))
+    check(lambda lib, F, t: getattr(t * 1, how + "_")(1), x)         # in the graph
+    raises_like_torch(lambda lib, F, t: getattr(t, how)(), np.ones(3))
+    raises_like_torch(lambda lib, F, t: getattr(t, how)(), np.array(1.0))
+
+
+def test_tril_of_nan_and_inf_keeps_them_where_kept():
+    x = np.array([[NAN, INF], [-INF, NAN]])
+    check(lambda lib, F, t: t.tril(), x)
+    check(lambda lib, F, t: t.triu(), x)
+
+
+# =========================================================================== repeat
+@pytest.mark.parametrize("shape, sizes", [((3,), (2,)), ((3,), (2, 2)), ((2, 3), (1, 1)),
+                                          ((2, 3), (2, 1, 3)), ((), (3,)), ((), (2, 2)),
+                                          ((2, 3), (0, 2)), ((0, 2), (2, 2)), ((2, 1, 3), (1, 4, 1))],
+                         ids=str)
+def test_repeat(shape, sizes):
+    """More sizes than dims (leading dims added), zeros (an empty result), 0-d input."""
+    x = rng(22).standard_normal(shape)
+    check(lambda lib, F, t: t.repeat(*sizes), x, create_graph=True)
+    check(lambda lib, F, t: t.repeat(sizes), x)
+    check(lambda lib, F, t: t.repeat(list(sizes)), x.astype("float32"), rtol=1e-6)
+    check(lambda lib, F, t: t.repeat(lib.Size(sizes)), (x > 0))
+
+
+def test_repeat_refuses_what_torch_refuses():
+    raises_like_torch(lambda lib, F, t: t.repeat(2), np.ones((2, 3)))
+    raises_like_torch(lambda lib, F, t: t.repeat(-1), np.ones(3))
+    raises_like_torch(lambda lib, F, t: t.repeat(), np.ones(3))
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("repeats", [2, 0, "tensor", "one-element tensor"])
+def test_repeat_interleave(dim, repeats):
+    x = rng(23).standard_normal((3, 4))
+
+    def fn(lib, F, t):
+        n = t.numel() if dim is None else t.shape[dim]
+        r = {2: 2, 0: 0, "tensor": lib.tensor([k % 3 for k in range(n)]),
+             "one-element tensor": lib.tensor([3])}[repeats]
+        return t.repeat_interleave(r, dim=dim)
+
+    check(fn, x)
+    check(lambda lib, F, t: lib.repeat_interleave(t, 2, dim), x.astype("int64"))
+    check(lambda lib, F, t: lib.repeat_interleave(t, 3), np.array(1.5))
+
+
+def test_repeat_interleave_of_counts_and_errors():
+    check(lambda lib, F, t: lib.repeat_interleave(t), np.array([2, 0, 3]))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(lib.tensor([1, 2]), dim=0),
+                      np.ones((3, 2)))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(-1), np.ones(3))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(lib.tensor([1, -1, 1])), np.ones(3))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(2, dim=2), np.ones((3, 2)))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(2, dim=0), np.array(1.0))
+    raises_like_torch(lambda lib, F, t: t.repeat_interleave(lib.tensor([2]), dim=-1),
+                      np.array(1.0))

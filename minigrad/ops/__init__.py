@@ -35,6 +35,7 @@ from .reduction import _all as all, _any as any, cumprod, cumsum, prod
 from .elementwise import equal, isclose
 from .linalg import p_norm as norm, vector_norm
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits
+from .shape import repeat, repeat_interleave, tril, triu
 from .shape import (cat, chunk, concat, flatten, getitem, permute, reshape, split, squeeze,
                     stack, t, transpose, unbind, unsqueeze, view)
 from .sparse import dropout, embedding
@@ -51,4 +52,5 @@ TENSOR_METHODS = [
     "argsort", "topk", "kthvalue", "median", "unique", "unique_consecutive",
     "log10", "log2", "log1p", "expm1", "remainder", "fmod", "floor_divide",
     "all", "any", "prod", "cumsum", "cumprod", "norm", "isclose", "allclose", "equal",
+    "tril", "triu", "repeat", "repeat_interleave",
 ]

@@ -972,6 +972,22 @@ def _quotient(op, a, b):
     return Tensor._make(np.asarray(q))
 
 
+def _fmod_forward(ctx, op, a, b):
+    """What Remainder and Fmod share: the shapes, the quotient b̄ will need, and fmod(a, b)."""
+    ctx.shapes = (a.shape, np.shape(_d(b)))
+    if ctx.needs_input_grad[1]:
+        ctx.q = _quotient(op, a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _binary(op, np.fmod, a, b)
+
+
+def _quotient_vjp(ctx, grad):
+    """ā = ȳ,  b̄ = −q ⊙ ȳ (q the saved quotient), each unbroadcast."""
+    na, nb = ctx.needs_input_grad
+    return (unbroadcast(grad, ctx.shapes[0]) if na else None,
+            unbroadcast(-grad * ctx.q, ctx.shapes[1]) if nb else None)
+
+
 class Remainder(Function):
     """y = a − b · floor(a / b): the remainder with the sign of the divisor (Python's %).
     VJP (as torch): ā = ȳ,  b̄ = −floor(a / b) ⊙ ȳ (the floor is piecewise constant, so it
@@ -979,21 +995,16 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, np.shape(_d(b)))
-        if ctx.needs_input_grad[1]:
-            ctx.q = _quotient("remainder", a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = _binary("remainder", np.fmod, a, b)
-            if m.dtype.kind != "f":
-                return np.remainder(_d(a), _d(b))
-            d = np.asarray(_d(b))        # as torch: fmod, moved by b where the signs differ
+        m = _fmod_forward(ctx, "remainder", a, b)
+        if m.dtype.kind != "f":
+            return np.remainder(_d(a), _d(b))
+        d = np.asarray(_d(b))            # as torch: fmod, moved by b where the signs differ
+        with np.errstate(invalid="ignore"):
             return np.where((m != 0) & ((d < 0) != (m < 0)), m + d, m).astype(m.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        na, nb = ctx.needs_input_grad
-        return (unbroadcast(grad, ctx.shapes[0]) if na else None,
-                unbroadcast(-grad * ctx.q, ctx.shapes[1]) if nb else None)
+        return _quotient_vjp(ctx, grad)
 
 
 class Fmod(Function):
@@ -1003,17 +1014,11 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, np.shape(_d(b)))
-        if ctx.needs_input_grad[1]:
-            ctx.q = _quotient("fmod", a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _binary("fmod", np.fmod, a, b)
+        return _fmod_forward(ctx, "fmod", a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        na, nb = ctx.needs_input_grad
-        return (unbroadcast(grad, ctx.shapes[0]) if na else None,
-                unbroadcast(-grad * ctx.q, ctx.shapes[1]) if nb else None)
+        return _quotient_vjp(ctx, grad)
 
 
 def remainder(input, other):

@@ -363,7 +363,8 @@ class LinalgVectorNorm(Function):
     number of nonzeros.
 
     VJP (as torch's): p = 2: x̄ = ȳ · x / y; p = 1: x̄ = ȳ · sign(x); p = ±inf: ȳ · sign(x)
-    shared evenly among the elements with |x| = y (or NaN); p = 0: 0; other p: x̄ = ȳ ·
+    shared evenly among the elements with |x| = y (or NaN); p = 0: none (a count has no
+    gradient; x.grad stays None, as torch's); other p: x̄ = ȳ ·
     sign(x)|x|^(p−1) / y^(p−1). Where y = 0 (the zero vector) x̄ = 0, as torch (not 0/0);
     for p < 1, where x = 0 too (and there x̄ = 0 · y^(1−p)). Saves x and y."""
 
@@ -394,8 +395,8 @@ class LinalgVectorNorm(Function):
         p = ctx.p
         kept = tuple(1 if i in ctx.dims else n for i, n in enumerate(x.shape))
         g, y = grad.reshape(kept), y.reshape(kept)
-        if p == 0:
-            return select(np.zeros(x.shape, bool), g.expand(x.shape)), None, None, None
+        if p == 0:                   # as torch: no gradient at all (not a tensor of zeros)
+            return None, None, None, None
         if p == 1:
             return sign(x) * g, None, None, None
         if abs(p) == math.inf:

@@ -358,12 +358,20 @@ def _bce_reduce(loss, reduction, op):
     return loss.mean() if reduction == "mean" else loss.sum()
 
 
-def _bce_scale(grad, ctx):
-    """ȳ brought to the input's shape: expanded (and divided by n for the mean)."""
-    if ctx.reduction == "none":
-        return grad
-    g = grad.expand(ctx.shape)
-    return g / ctx.n if ctx.reduction == "mean" else g
+def _bce_loss(ctx, loss, op):
+    """The per-element loss (an array) weighted and reduced."""
+    if ctx.w is not None:
+        loss = loss * ctx.w
+    return _bce_reduce(Tensor._make(np.asarray(loss)), ctx.reduction, op)._data
+
+
+def _bce_upstream(ctx, grad):
+    """L̄ brought to the input's shape: expanded (divided by n for the mean), weighted."""
+    g = grad
+    if ctx.reduction != "none":
+        g = grad.expand(ctx.shape)
+        g = g / ctx.n if ctx.reduction == "mean" else g
+    return g if ctx.w is None else g * Tensor._make(ctx.w)
 
 
 class BinaryCrossEntropy(Function):
@@ -380,16 +388,12 @@ class BinaryCrossEntropy(Function):
         d, y = x._data, t._data
         with np.errstate(divide="ignore", invalid="ignore"):
             loss = (y - 1) * np.maximum(np.log1p(-d), -100) - y * np.maximum(np.log(d), -100)
-        if w is not None:
-            loss = loss * w
-        return _bce_reduce(Tensor._make(np.asarray(loss)), reduction, "binary_cross_entropy")._data
+        return _bce_loss(ctx, loss, "binary_cross_entropy")
 
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        g = _bce_scale(grad, ctx)
-        if ctx.w is not None:
-            g = g * Tensor._make(ctx.w)
+        g = _bce_upstream(ctx, grad)
         nx, nt = ctx.needs_input_grad[:2]
         gx = g * (x - t) / ((1 - x) * x).clamp(min=1e-12) if nx else None
         gt = None
@@ -412,6 +416,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
                            f"and 1 (input of shape {tuple(input.shape)}); apply a sigmoid first, "
                            f"or use binary_cross_entropy_with_logits on the logits.")
+    y = target._data
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError(f"binary_cross_entropy: all elements of target should be between 0 "
+                           f"and 1 (target of shape {tuple(target.shape)}).")
     if reduction not in ("mean", "sum", "none"):
         _bce_reduce(None, reduction, "binary_cross_entropy")
     return BinaryCrossEntropy.apply(input, target, w, reduction)
@@ -438,18 +446,13 @@ class BinaryCrossEntropyWithLogits(Function):
         log_weight = 1 if pw is None else (pw - 1) * y + 1
         with np.errstate(invalid="ignore", over="ignore"):     # ±inf logits: NaN as torch
             loss = (1 - y) * d - log_weight * _log_sigmoid(d)
-        if w is not None:
-            loss = loss * w
-        return _bce_reduce(Tensor._make(np.asarray(loss)), reduction,
-                           "binary_cross_entropy_with_logits")._data
+        return _bce_loss(ctx, loss, "binary_cross_entropy_with_logits")
 
     @staticmethod
     def backward(ctx, grad):
         from .activation import sigmoid
         x, t = ctx.saved_tensors
-        g = _bce_scale(grad, ctx)
-        if ctx.w is not None:
-            g = g * Tensor._make(ctx.w)
+        g = _bce_upstream(ctx, grad)
         nx, nt = ctx.needs_input_grad[:2]
         pw = None if ctx.pw is None else Tensor._make(ctx.pw)
         gx = gt = None

@@ -469,6 +469,13 @@ def _binary_target(d, logits=False, weight=False, pos_weight=False):
     return out
 
 
+def _repeat(d):
+    """[x, sizes] for Tensor.repeat: a count per dim, sometimes more counts than dims."""
+    shape = d.shape(0, 3)
+    return [d.values(shape), tuple(d.pick(1, 3) for _ in range(len(shape) + d.pick(0, 2)))
+            or (2,)]
+
+
 _KINDS = {
     "unary": _unary, "binary_broadcast": _binary_broadcast, "where": _where,
     "masked_fill": _masked_fill, "matmul": _matmul, "linear": _linear, "swiglu": _swiglu,
@@ -480,6 +487,7 @@ _KINDS = {
     "regression": _regression, "attention": _attention, "embedding": _embedding,
     "index_backward": _index_backward, "inplace_write": _inplace_write,
     "zeros": _zeros,
+    "repeat": _repeat,
     "binary_target": _binary_target,
     "gather": _gather, "index_select": _index_select, "ranked": _ranked, "einsum": _einsum,
 }
@@ -889,6 +897,30 @@ OPS = [
     _op("unbind", "shape", "ReshapeBackward", r"(Y_1, \dots, Y_n) = \operatorname{unbind}(X, d)",
         r"\bar X = \operatorname{stack}(\bar Y_1, \dots, \bar Y_n; d)",
         lambda lib, F, x, k, d: x.unbind(d), "split", params={"how": "chunks"}),
+    _op("tril", "shape", "TrilBackward", r"y_{ij} = x_{ij}\ (j - i \le k),\ 0 \text{ elsewhere}",
+        r"\bar x = \operatorname{tril}(\bar y, k)",
+        lambda lib, F, x: x.tril(), "unary", params={"min_ndim": 2, "max_ndim": 4}),
+    _op("tril", "shape", "TrilBackward", r"y_{ij} = x_{ij}\ (j - i \le k),\ 0 \text{ elsewhere}",
+        r"\bar x = \operatorname{tril}(\bar y, k)",
+        lambda lib, F, x: lib.tril(x, diagonal=-1), "unary", variant="diagonal=-1",
+        params={"min_ndim": 2}),
+    _op("triu", "shape", "TriuBackward", r"y_{ij} = x_{ij}\ (j - i \ge k),\ 0 \text{ elsewhere}",
+        r"\bar x = \operatorname{triu}(\bar y, k)",
+        lambda lib, F, x: lib.triu(x, 1), "unary", variant="diagonal=1",
+        params={"min_ndim": 2, "max_ndim": 4}),
+    _op("repeat", "shape", "RepeatBackward", r"y = \operatorname{tile}(x, s)",
+        r"\bar x = \textstyle\sum_{\text{copies}} \bar y",
+        lambda lib, F, x, s: x.repeat(*s), "repeat"),
+    _op("repeat_interleave", "shape", "ReshapeBackward",
+        r"y = [x_1, x_1, x_2, x_2, \dots]_d",
+        r"\bar x_i = \textstyle\sum_{\text{copies}} \bar y",
+        lambda lib, F, x: x.repeat_interleave(2, dim=-1), "unary", variant="composed",
+        params={"min_ndim": 1}),
+    _op("repeat_interleave", "shape", "IndexBackward",
+        r"y = [x_1 \times r_1, x_2 \times r_2, \dots]_0",
+        r"\bar x_i = \textstyle\sum_{\text{copies}} \bar y",
+        lambda lib, F, x: lib.repeat_interleave(x, lib.arange(x.shape[0]) % 3 + 1, dim=0),
+        "unary", variant="repeats=tensor, composed", params={"min_ndim": 1}),
     # ------------------------------------------------------------------ broadcast
     _op("expand", "broadcast", "ExpandBackward", r"y = \operatorname{expand}(x, s)",
         rf"\bar x = {_UB}(\bar y, x.\text{{shape}})",

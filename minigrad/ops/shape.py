@@ -479,3 +479,132 @@ def unbind(x, dim=0):
                          f"dimensions to take apart).")
     d = _dim(dim, x.ndim, "unbind")
     return tuple(p.squeeze(d) for p in split(x, 1, d))
+
+
+# ---------------------------------------------------------------- tril, triu
+def _matrices(x, op):
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got one of shape "
+                           f"{tuple(x.shape)} (it works on the last two, a batch of matrices).")
+
+
+class Tril(Function):
+    """y = the lower triangle of each matrix (the last two dims) of x: yᵢⱼ = xᵢⱼ where
+    j − i ≤ diagonal, else 0.   VJP: x̄ = tril(ȳ, diagonal), the same mask. Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return np.tril(x._data, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tril.apply(grad, ctx.diagonal), None
+
+
+class Triu(Function):
+    """y = the upper triangle: yᵢⱼ = xᵢⱼ where j − i ≥ diagonal, else 0.
+    VJP: x̄ = triu(ȳ, diagonal). Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return np.triu(x._data, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Triu.apply(grad, ctx.diagonal), None
+
+
+def tril(input, diagonal=0):
+    _matrices(input, "tril")
+    return Tril.apply(input, int(diagonal))
+
+
+def triu(input, diagonal=0):
+    _matrices(input, "triu")
+    return Triu.apply(input, int(diagonal))
+
+
+# ---------------------------------------------------------------- repeat, repeat_interleave
+class Repeat(Function):
+    """y = x tiled: ``sizes[i]`` copies along dim i (x first given leading 1s when there are
+    more sizes than dims).   VJP: x̄ = the sum of ȳ's copies — ȳ reshaped to (s₀, n₀, s₁, n₁,
+    …) and summed over the copy axes. Saves nothing."""
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        ctx.shape = x.shape
+        ctx.padded = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+        ctx.sizes = sizes
+        return np.tile(x._data.reshape(ctx.padded), sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        split = [m for s, n in zip(ctx.sizes, ctx.padded) for m in (s, n)]
+        copies = tuple(range(0, 2 * len(ctx.sizes), 2))
+        return grad.reshape(split).sum(dim=copies).reshape(ctx.shape), None
+
+
+def repeat(x, *sizes):
+    """``Tensor.repeat(*sizes)``: x tiled ``sizes[i]`` times along dim i."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if not sizes:
+        raise TypeError("repeat() missing 1 required positional arguments: \"repeats\" (one "
+                        "count per dimension, e.g. x.repeat(2, 1)).")
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: Number of dimensions of repeat dims can not be smaller than "
+                           f"number of dimensions of tensor: {len(sizes)} sizes {sizes} for a "
+                           f"tensor of shape {tuple(x.shape)}.")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: sizes "
+                           f"{sizes} (tensor of shape {tuple(x.shape)}); counts must be ≥ 0.")
+    return Repeat.apply(x, sizes)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or each slice along ``dim``) repeated ``repeats`` times in place:
+    [a, b] → [a, a, b, b]. ``repeats`` an int or a tensor (one count per slice); without
+    ``dim`` the input is flattened first. Composed: unsqueeze, expand and reshape for an int,
+    indexing for a tensor, so the gradient sums the copies. ``repeat_interleave(counts)``
+    alone gives the indices 0, 1, … each repeated its count."""
+    if repeats is None:                         # repeat_interleave(counts)
+        counts = input._data
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave: repeats must be a 1-d integer tensor, got "
+                               f"one of shape {tuple(input.shape)} and dtype {counts.dtype}.")
+        if (counts < 0).any():
+            raise RuntimeError("repeat_interleave: repeats can not be negative.")
+        return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
+    if dim is not None and input.ndim == 0:          # torch: a 0-d tensor has no dim to repeat
+        raise IndexError(f"repeat_interleave: dimension {dim} is out of range for a 0-d tensor; "
+                         f"leave dim out to repeat its one element.")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim(dim, x.ndim, "repeat_interleave")
+    if x.ndim == 0:
+        x = x.reshape(1)
+    n = x.shape[d]
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.ndim > 1 or r.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave: repeats must be an integer tensor of 0 or 1 "
+                               f"dimension, got shape {tuple(repeats.shape)}, dtype {r.dtype}.")
+        if r.size == 1:
+            repeats = int(r.reshape(()))
+        else:
+            if r.size != n:
+                raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
+                                   f"along dim: {r.size} counts for {n} slices (input of shape "
+                                   f"{tuple(input.shape)}, dim {dim}).")
+            if (r < 0).any():
+                raise RuntimeError("repeat_interleave: repeats can not be negative.")
+            idx = Tensor._make(np.repeat(np.arange(n, dtype=np.int64), r))
+            return x[(slice(None),) * d + (idx,)]
+    repeats = int(repeats)
+    if repeats < 0:
+        raise RuntimeError("repeat_interleave: repeats can not be negative.")
+    shape = tuple(x.shape)
+    wide = x.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
+    return wide.reshape(*shape[:d], n * repeats, *shape[d + 1:])

@@ -418,6 +418,26 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False):
+        """Refused: minigrad runs on the CPU only (``minigrad.cuda.is_available()`` is False)."""
+        from ._device import check_device
+        check_device("cuda", "cuda")
+
+    def pin_memory(self, device=None):
+        raise RuntimeError("pin_memory: cannot access accelerator device when none is available "
+                           "(minigrad runs on the CPU only; pinned memory is for copies to a GPU).")
+
+    def is_pinned(self, device=None):
+        return False
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def get_device(self):
+        """-1, torch's number for the CPU."""
+        return -1
+
     def contiguous(self):
         """This tensor if its memory is laid out row by row, else a copy that is."""
         return self if self._data.flags.c_contiguous else _ops.clone(self)

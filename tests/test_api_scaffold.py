@@ -717,3 +717,13 @@ def test_generic_dataset_and_sampler_classes():
                 return 2
         assert [b.tolist() for b in data.DataLoader(Squares(), batch_size=3)] == [[0, 1, 4], [9]]
         assert [b.tolist() for b in data.DataLoader(Squares(), sampler=Evens())] == [[0], [4]]
+
+
+def test_tensor_device_queries_as_torch():
+    for lib in LIBS:
+        t = lib.ones(2)
+        assert t.is_cuda is False and t.get_device() == -1 and t.is_pinned() is False
+        with pytest.raises((RuntimeError, AssertionError)):
+            t.cuda()
+        with pytest.raises(RuntimeError, match="accelerator"):
+            t.pin_memory()

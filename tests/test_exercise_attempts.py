@@ -832,73 +832,45 @@ def _():
     return sgd_step
 
 
-@wrong("04.3", "zero_grad")
-def _():
+def _step(model, optimizer, loss_fn, x, y, order, number=True):
+    """One training step whose calls come in ``order`` ("zbs": zero_grad, backward, step;
+    the loss is computed first); the loss returned as a number or as the tensor."""
+    loss = loss_fn(model, x, y)
+    for call in order:
+        {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[call]()
+    return (loss.item() if number == "item" else float(loss.detach())) if number else loss
+
+
+def _train(order, number=True):
     def train(model, optimizer, loss_fn, X, y, steps):
-        losses = []
-        for _ in range(steps):
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        return losses
+        return [_step(model, optimizer, lambda m, a, b: loss_fn(m(a), b), X, y, order, number)
+                for _ in range(steps)]
     return train
 
 
 @wrong("04.3", "zero_grad")
 def _():
-    def train(model, optimizer, loss_fn, X, y, steps):
-        losses = []
-        for _ in range(steps):
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.zero_grad()
-            optimizer.step()
-            losses.append(loss.item())
-        return losses
-    return train
+    return _train("bs")                        # never cleared
+
+
+@wrong("04.3", "zero_grad")
+def _():
+    return _train("bzs")                       # cleared between backward and step
 
 
 @wrong("04.3", "return numbers")
 def _():
-    def train(model, optimizer, loss_fn, X, y, steps):
-        losses = []
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss)
-        return losses
-    return train
+    return _train("zbs", number=False)
 
 
 @right("04.3")
 def _():
-    def train(model, optimizer, loss_fn, X, y, steps):
-        losses = []
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        return losses
-    return train
+    return _train("zbs", number="item")
 
 
 @right("04.3")
 def _():
-    def train(model, optimizer, loss_fn, X, y, steps):
-        losses = []
-        for _ in range(steps):
-            loss = loss_fn(model(X), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-        return losses
-    return train
+    return _train("zbs")                       # float(loss.detach())
 
 
 @wrong("04.4", "k")
@@ -1908,34 +1880,22 @@ def _():
 # =========================================================================== chapter 09
 @wrong("09.1", "zero_grad")
 def _():
-    def train_step(model, optimizer, loss_fn, x, y):
-        loss = loss_fn(model, x, y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-    return train_step
+    return lambda model, opt, loss_fn, x, y: _step(model, opt, loss_fn, x, y, "bs")
 
 
 @wrong("09.1", "zero_grad")
 def _():
-    def train_step(model, optimizer, loss_fn, x, y):
-        loss = loss_fn(model, x, y)
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        return loss.item()
-    return train_step
+    return lambda model, opt, loss_fn, x, y: _step(model, opt, loss_fn, x, y, "bzs")
 
 
 @wrong("09.1", "number")
 def _():
-    def train_step(model, optimizer, loss_fn, x, y):
-        optimizer.zero_grad()
-        loss = loss_fn(model, x, y)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return train_step
+    return lambda model, opt, loss_fn, x, y: _step(model, opt, loss_fn, x, y, "zbs", False)
+
+
+@right("09.1")
+def _():
+    return lambda model, opt, loss_fn, x, y: _step(model, opt, loss_fn, x, y, "zbs", "item")
 
 
 @right("09.1")
@@ -1943,17 +1903,6 @@ def _():
     def train_step(model, optimizer, loss_fn, x, y):
         optimizer.zero_grad()
         loss = loss_fn(model, x, y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-    return train_step
-
-
-@right("09.1")
-def _():
-    def train_step(model, optimizer, loss_fn, x, y):
-        loss = loss_fn(model, x, y)
-        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         return float(loss.detach())

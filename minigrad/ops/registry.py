@@ -920,7 +920,7 @@ OPS = [
         r"y = [x_1 \times r_1, x_2 \times r_2, \dots]_0",
         r"\bar x_i = \textstyle\sum_{\text{copies}} \bar y",
         lambda lib, F, x: lib.repeat_interleave(x, lib.arange(x.shape[0]) % 3 + 1, dim=0),
-        "unary", variant="repeats=tensor, composed", params={"min_ndim": 1}),
+        "unary", variant="repeats=tensor, composed", params={"min_ndim": 1, "lo": 2}),
     # ------------------------------------------------------------------ broadcast
     _op("expand", "broadcast", "ExpandBackward", r"y = \operatorname{expand}(x, s)",
         rf"\bar x = {_UB}(\bar y, x.\text{{shape}})",

@@ -235,3 +235,14 @@ def test_weighted_random_sampler():
     for args in (([1.0], 0), ([1.0], 2, 1), ([[1.0]], 2)):
         t, m = both(lambda lib, data: data.WeightedRandomSampler(*args))
         assert m == t and t[0] == "ValueError"
+
+
+def test_submodule_import_paths_as_torch():
+    from minigrad.utils.data.dataloader import DataLoader, default_collate
+    from minigrad.utils.data.dataset import Dataset, Subset
+    from minigrad.utils.data.sampler import BatchSampler, RandomSampler
+    import torch.utils.data.dataloader as tdl
+    assert DataLoader is mdata.DataLoader and default_collate is mdata.default_collate
+    assert Dataset is mdata.Dataset and Subset is mdata.Subset
+    assert BatchSampler is mdata.BatchSampler and RandomSampler is mdata.RandomSampler
+    assert tdl.DataLoader is tdata.DataLoader

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor, _Defaults
+from ...tensor import Tensor, _Defaults
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset",
            "random_split", "Sampler", "SequentialSampler", "RandomSampler",

@@ -1,13 +1,16 @@
 """minigrad's operations, one file per family; each VJP sits under its forward.
 
 - ``broadcast``: expand and ``unbroadcast``, the gradient of broadcasting
-- ``elementwise``: + - * / ** neg exp log sqrt abs sin cos erf clamp where
+- ``elementwise``: + - * / ** neg exp log sqrt abs sin cos erf clamp where log10 log2
+  log1p expm1 remainder fmod (and floor_divide, isclose, equal: no gradient)
 - ``activation``: relu leaky_relu sigmoid tanh gelu silu (and swiglu, composed)
-- ``linalg``: matmul, linear, einsum
+- ``linalg``: matmul, linear, einsum, norm, vector_norm
 - ``shape``: reshape/view transpose permute unsqueeze squeeze indexing cat stack split chunk
-- ``reduction``: sum mean var max amax
+  tril triu repeat repeat_interleave
+- ``reduction``: sum mean var max amax prod cumsum cumprod (and all any)
 - ``normalization``: layer_norm rms_norm
-- ``loss``: softmax log_softmax cross_entropy nll_loss mse_loss
+- ``loss``: softmax log_softmax cross_entropy nll_loss mse_loss binary_cross_entropy
+  binary_cross_entropy_with_logits
 - ``attention``: scaled_dot_product_attention
 - ``indexing``: gather scatter scatter_add index_select take_along_dim sort topk kthvalue
   median

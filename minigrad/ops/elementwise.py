@@ -1,4 +1,5 @@
-"""Element-wise arithmetic: + - * / ** neg exp log sqrt abs sin cos erf clamp where.
+"""Element-wise arithmetic: + - * / ** neg exp log sqrt abs sin cos erf clamp where,
+log10 log2 log1p expm1, // % fmod (and the comparisons, isclose, equal: no gradient).
 
 Notation: ȳ is the upstream gradient dL/dy, x̄ the gradient we return. Binary ops
 broadcast; their VJPs end in ``unbroadcast`` so each gradient has its input's shape.

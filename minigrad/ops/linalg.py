@@ -1,4 +1,5 @@
-"""Matrix products: matmul (``@``), the linear layer ``F.linear`` and ``einsum``.
+"""Matrix products: matmul (``@``), the linear layer ``F.linear`` and ``einsum``; vector
+norms (``norm``, ``linalg.vector_norm``).
 
 The dimension rule of the notes: a gradient has its variable's shape, so
 X̄ = Ȳ·Wᵀ ((m,p)·(p,n) = (m,n)) and W̄ = Xᵀ·Ȳ ((n,m)·(m,p) = (n,p)).

@@ -1,4 +1,5 @@
-"""Softmax, log-softmax and the losses: cross_entropy, nll_loss, mse_loss.
+"""Softmax, log-softmax and the losses: cross_entropy, nll_loss, mse_loss,
+binary_cross_entropy (and with logits).
 
 All are computed stably: the row maximum is subtracted before exponentiating, so logits of
 ±1e4 give finite probabilities and finite gradients, as in torch.

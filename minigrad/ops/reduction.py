@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, var, max, amax (and the argmax that has no gradient).
+"""Reductions: sum, mean, var, max, amax, prod, cumsum, cumprod (and argmax, all, any,
+which have no gradient).
 
 A reduction uses each input once per output, so its VJP sends the output gradient back
 to every input it summarised: expanded (sum, mean), shifted (var) or routed to the winner

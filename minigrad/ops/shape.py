@@ -1,5 +1,5 @@
 """Shape operations: reshape/view, transpose, permute, unsqueeze, squeeze, indexing,
-cat, stack, split, chunk.
+cat, stack, split, chunk, tril/triu, repeat, repeat_interleave.
 
 None of them changes a value; each only moves values around. So each VJP moves the
 gradient back the same way: reshape back, transpose back, scatter back into place.

@@ -281,12 +281,6 @@ _COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, nu
                   "or lists; found {}")
 
 
-def _to_tensor(array):
-    if array.dtype.kind in "OUSV":
-        raise TypeError(_COLLATE_ERROR.format(array.dtype))
-    return Tensor(array)
-
-
 def default_convert(data):
     """What a DataLoader with ``batch_size=None`` does to each sample: numpy arrays and
     numpy numbers become tensors, containers are converted element by element."""
@@ -294,8 +288,8 @@ def default_convert(data):
             isinstance(data, np.number | np.bool_):
         return Tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) \
-            if type(data) is not dict else {k: default_convert(v) for k, v in data.items()}
+        out = {k: default_convert(v) for k, v in data.items()}
+        return out if type(data) is dict else _rebuild(type(data), out)
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):

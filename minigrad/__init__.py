@@ -12,7 +12,7 @@ import numpy as _np
 
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Size, Tensor, get_default_dtype, manual_seed, set_default_dtype
+from .tensor import Size, Tensor, get_default_dtype, set_default_dtype
 from .dtypes import (bfloat16, bool_, double, dtype, finfo, float16, float32, float64, half,
                      iinfo, int8, int16, int32, int64, long, short, uint8)
 from .tensor import _Defaults, _as_array
@@ -20,6 +20,10 @@ from .ops import *  # noqa: F401,F403
 from .ops import TENSOR_METHODS as _TM, unbroadcast  # noqa: F401
 from .factory import (arange, empty, eye, full, full_like, linspace, ones, ones_like, rand,
                       rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .factory import bernoulli, multinomial, normal, poisson, randint_like, randperm
+from . import random  # noqa: E402
+from .random import (Generator, default_generator, get_rng_state, initial_seed,
+                     manual_seed, seed, set_rng_state)
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
 from . import utils  # noqa: E402

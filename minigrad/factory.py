@@ -1,7 +1,7 @@
 """Building tensors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``arange``… as in torch."""
 import numpy as np
 
-from . import dtypes
+from . import dtypes, random as _random
 from .tensor import Tensor, _as_array, _Defaults
 
 
@@ -54,25 +54,163 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _new(np.eye(n, m), dtype, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    """Standard normal samples from minigrad's generator (seed it with manual_seed)."""
-    return _new(_Defaults.rng.standard_normal(_size(size)), dtype, requires_grad)
+def _shape(sizes, size, who):
+    """The shape given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{who}(): the size is given twice, as arguments and as size=.")
+        sizes = (size,)
+    if not sizes:
+        raise TypeError(f"{who}(): the size is missing: {who}(2, 3) or {who}((2, 3)).")
+    return _size(sizes)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    return _new(_Defaults.rng.random(_size(size)), dtype, requires_grad)
+def _float_dtype(dtype, who):
+    """The numpy dtype of a floating-point sample: the default one unless ``dtype`` says."""
+    dtype = _Defaults.dtype if dtype is None else dtypes.to_numpy(dtype)
+    _random._check_float(dtype, who)
+    return dtype
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
-    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)``, as torch."""
-    if size is None and not isinstance(high, (int, np.integer)) and high is not None:
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+    """Samples of the standard normal N(0, 1) from ``generator``, or from the default
+    generator (seed it with ``minigrad.manual_seed``): ``randn(2, 3)``, ``randn((2, 3))``,
+    ``randn(size=(2, 3))``."""
+    shape, dtype = _shape(sizes, size, "randn"), _float_dtype(dtype, "randn")
+    return _new(_random._rng(generator, "randn").standard_normal(shape), dtype, requires_grad)
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+    """Samples of the uniform distribution on [0, 1), as ``randn`` takes its size."""
+    shape, dtype = _shape(sizes, size, "rand"), _float_dtype(dtype, "rand")
+    return _new(_random._rng(generator, "rand").random(shape), dtype, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, requires_grad=False,
+            device=None):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)``,
+    ``randint(low, high, size)`` or the same with keywords, ``size`` a tuple (or list, or
+    ``Size``); int64 unless ``dtype`` says otherwise, as torch."""
+    if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high                     # randint(high, size)
-    if size is None or high is None:
-        raise TypeError("randint: give randint(high, size) or randint(low, high, size); size "
-                        "(a tuple) is required.")
-    out = _Defaults.rng.integers(low, high, size=tuple(size))
-    return Tensor(out.astype(np.int64 if dtype is None else dtype))
+    elif high is None:
+        low, high = 0, low                                 # randint(high, size=size)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError("randint(): size must be a tuple of ints: randint(high, size) or "
+                        "randint(low, high, size), e.g. randint(0, 10, (3,)).")
+    dtype = np.dtype(np.int64) if dtype is None else dtypes.to_numpy(dtype)
+    low, high = _random._check_range(low, high, dtype, "randint")
+    out = _random._rng(generator, "randint").integers(low, high, size=_size((size,)))
+    return Tensor(out.astype(dtype), requires_grad=requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
+    """The numbers 0 … n−1 in a random order, from ``generator`` or the default generator
+    (int64 unless ``dtype`` says otherwise). A data loader's shuffle is
+    ``randperm(len(dataset), generator=g)``."""
+    n = _random._integer(n, "n", "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}.")
+    dtype = np.dtype(np.int64) if dtype is None else dtypes.to_numpy(dtype)
+    if n > 0:
+        _random._check_range(0, n, dtype, "randperm")
+    out = _random._rng(generator, "randperm").permutation(n)
+    return Tensor(out.astype(dtype), requires_grad=requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """For each row of ``input`` (1-D, or 2-D with one distribution per row: weights ≥ 0, not
+    all 0, normalized here), ``num_samples`` category indices (int64) drawn in proportion to
+    the weights; without replacement, each index at most once. Without replacement the draw
+    is a race: each category gets the time E/p (E exponential), the first ones win — as
+    drawing one by one, the weights renormalized after each draw."""
+    x = input._data
+    if x.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{dtypes.of_numpy(x.dtype)}")
+    num_samples = _random._integer(num_samples, "num_samples", "multinomial")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > x.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    rows = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    out = np.empty((len(rows), num_samples), np.int64)
+    if len(rows):
+        if not (np.isfinite(rows) & (rows >= 0)).all():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (rows.sum(axis=1) <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        rng = _random._rng(generator, "multinomial")
+        if replacement:
+            cdf = np.cumsum(rows, axis=1)
+            cdf /= cdf[:, -1:]                      # the last one exactly 1
+            u = rng.random(out.shape)
+            for r in range(len(rows)):              # a category of weight 0 is never drawn
+                out[r] = np.searchsorted(cdf[r], u[r], side="right")
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                times = rng.standard_exponential(rows.shape) / rows
+            times[np.isnan(times)] = np.inf         # weight 0: last, in index order
+            out[:] = (np.argmin(times, axis=1)[:, None] if num_samples == 1 else
+                      np.argsort(times, axis=1, kind="stable")[:, :num_samples])
+    return Tensor(out.reshape(x.shape[:-1] + (num_samples,)))
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False,
+           device=None):
+    """Samples of N(mean, std²): ``normal(mean, std)`` with a tensor mean or std (or both,
+    broadcast together; the result has their shape and dtype), or ``normal(0.0, 1.0, size)``
+    with two numbers. The result does not require grad (torch's gradient of a sample with
+    respect to mean and std is zero)."""
+    rng = _random._rng(generator, "normal")
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with a number as mean and as std, give the size: "
+                            "normal(0.0, 1.0, (2, 3)).")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        dtype = _float_dtype(dtype, "normal")
+        return _new(rng.normal(mean, std, _size((size,))), dtype, requires_grad)
+    if size is not None:
+        raise TypeError("normal(): a size goes with a number as mean and as std; with a "
+                        "tensor the result has the tensor's shape.")
+    m, s = (a._data if isinstance(a, Tensor) else np.asarray(a) for a in (mean, std))
+    dtype = np.result_type(*[a._data.dtype for a in (mean, std) if isinstance(a, Tensor)])
+    _random._check_float(dtype, "normal")
+    if isinstance(std, Tensor) and (s < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    try:
+        shape = np.broadcast_shapes(m.shape, s.shape)
+    except ValueError:
+        raise RuntimeError(f"normal: the shapes of mean {m.shape} and std {s.shape} do not "
+                           f"broadcast together.") from None
+    return Tensor((m + s * rng.standard_normal(shape)).astype(dtype))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability ``input`` (each element a probability in [0, 1]), else 0, in
+    ``input``'s shape and dtype; ``bernoulli(input, p)`` uses the one probability ``p``.
+    The result does not require grad (torch's gradient of a sample is zero)."""
+    _random._check_float(input._data.dtype, "bernoulli")
+    prob = _random._probability(input._data if p is None else p, "bernoulli")
+    rng = _random._rng(generator, "bernoulli")
+    return Tensor((rng.random(input._data.shape) < prob).astype(input._data.dtype))
+
+
+def poisson(input, generator=None):
+    """A Poisson sample at each rate of ``input`` (finite, ≥ 0), in its shape and dtype."""
+    rates = input._data
+    _random._check_float(rates.dtype, "poisson")
+    if not (rates >= 0).all():                         # nan is refused too
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    if not np.isfinite(rates).all():
+        raise RuntimeError("poisson: a rate is infinite; a Poisson sample needs a finite rate.")
+    return Tensor(_random._rng(generator, "poisson").poisson(rates).astype(rates.dtype))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
@@ -107,9 +245,25 @@ def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
     return _like(lambda s: np.full(s, fill_value), x, dtype, requires_grad)
 
 
-def randn_like(x, dtype=None, requires_grad=False, device=None):
-    return _like(_Defaults.rng.standard_normal, x, dtype, requires_grad)
+def randn_like(x, *, generator=None, dtype=None, requires_grad=False, device=None):
+    _random._check_float(x._data.dtype if dtype is None else dtypes.to_numpy(dtype),
+                         "randn_like")
+    return _like(_random._rng(generator, "randn_like").standard_normal, x, dtype, requires_grad)
 
 
-def rand_like(x, dtype=None, requires_grad=False, device=None):
-    return _like(_Defaults.rng.random, x, dtype, requires_grad)
+def rand_like(x, *, generator=None, dtype=None, requires_grad=False, device=None):
+    _random._check_float(x._data.dtype if dtype is None else dtypes.to_numpy(dtype),
+                         "rand_like")
+    return _like(_random._rng(generator, "rand_like").random, x, dtype, requires_grad)
+
+
+def randint_like(x, low=0, high=None, *, generator=None, dtype=None, requires_grad=False,
+                 device=None):
+    """``randint`` in the shape of ``x`` (and its dtype unless ``dtype`` says otherwise):
+    ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    if high is None:
+        low, high = 0, low
+    dtype = x._data.dtype if dtype is None else dtypes.to_numpy(dtype)
+    low, high = _random._check_range(low, high, dtype, "randint_like")
+    out = _random._rng(generator, "randint_like").integers(low, high, size=x.shape)
+    return Tensor(out.astype(dtype), requires_grad=requires_grad)

@@ -47,12 +47,6 @@ def get_default_dtype():
     return dtypes.of_numpy(_Defaults.dtype)
 
 
-def manual_seed(seed):
-    """Seed minigrad's random generator (randn, rand, dropout, parameter init)."""
-    _Defaults.rng = np.random.default_rng(seed)
-    return _Defaults.rng
-
-
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data._data
@@ -633,15 +627,102 @@ class Tensor:
         return self._inplace("copy_", lambda old: _ops.where(everywhere, src.to(old.dtype), old),
                              src)
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = _Defaults.rng if generator is None else generator
-        value = rng.normal(mean, std, self._data.shape)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std²), from ``generator`` or the default generator."""
+        _random._check_float(self._data.dtype, "normal_")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        value = _random._rng(generator, "normal_").normal(mean, std, self._data.shape)
         return self._inplace("normal_", lambda old: Tensor._make(value.astype(old.dtype)))
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = _Defaults.rng if generator is None else generator
-        value = rng.uniform(a, b, self._data.shape)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with samples of U(a, b), from ``generator`` or the default generator."""
+        _random._check_float(self._data.dtype, "uniform_")
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a:g} > to={b:g}")
+        value = _random._rng(generator, "uniform_").uniform(a, b, self._data.shape)
         return self._inplace("uniform_", lambda old: Tensor._make(value.astype(old.dtype)))
+
+    def random_(self, *bounds, generator=None, **named):
+        """Fill with integers drawn uniformly from [from, to): ``random_(to)``,
+        ``random_(from, to)``; without ``to``, up to the largest the dtype holds exactly
+        (2²⁴ for float32, 2⁵³ for float64, the maximum of an integer dtype), as torch."""
+        if len(bounds) == 1 and not named:
+            bounds = (0, bounds[0])                                    # random_(to)
+        if len(bounds) > 2 or set(named) - {"from", "to"} or \
+                set(named) & set(("from", "to")[:len(bounds)]):
+            raise TypeError("random_(): takes random_(to), random_(from, to) or "
+                            "random_(from=0, to=None) and generator=")
+        values = dict(zip(("from", "to"), bounds)) | named
+        low, high = values.get("from", 0), values.get("to")
+        dtype = self._data.dtype
+        if high is None:                     # up to the largest integer the dtype holds exactly
+            top = (1 if dtype.kind == "b" else int(np.iinfo(dtype).max) if dtype.kind in "iu"
+                   else 2 ** (np.finfo(dtype).nmant + 1))
+            low, _ = _random._check_range(low, top, dtype, "random_")
+        else:
+            low, high = _random._check_range(low, high, dtype, "random_")
+            top = high - 1
+        rng = _random._rng(generator, "random_")
+        return self._inplace("random_", lambda old: Tensor._make(
+            rng.integers(low, top, old.shape, endpoint=True).astype(dtype)))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 1 at probability ``p`` (a number, or a tensor that broadcasts to this
+        tensor's shape), else 0."""
+        prob = _random._probability(p, "bernoulli_")
+        try:
+            prob = np.broadcast_to(prob, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"bernoulli_: p of shape {prob.shape} does not broadcast to the "
+                               f"tensor's shape {tuple(self.shape)}.") from None
+        rng = _random._rng(generator, "bernoulli_")
+        return self._inplace("bernoulli_", lambda old: Tensor._make(
+            (rng.random(old.shape) < prob).astype(self._data.dtype)))
+
+    def bernoulli(self, p=None, *, generator=None):
+        """``minigrad.bernoulli(self)``: 1 with probability given by each element, else 0."""
+        return _factory.bernoulli(self, p, generator=generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of the exponential distribution of rate ``lambd``."""
+        _random._check_float(self._data.dtype, "exponential_", RuntimeError)
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        rng = _random._rng(generator, "exponential_")
+        return self._inplace("exponential_", lambda old: Tensor._make(
+            (rng.standard_exponential(old.shape) / lambd).astype(self._data.dtype)))
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with the number of trials up to the first success, each of probability p."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        rng = _random._rng(generator, "geometric_")
+        return self._inplace("geometric_", lambda old: Tensor._make(
+            rng.geometric(p, old.shape).astype(self._data.dtype)))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with exp(N(mean, std²)) samples."""
+        _random._check_float(self._data.dtype, "log_normal_")
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        rng = _random._rng(generator, "log_normal_")
+        return self._inplace("log_normal_", lambda old: Tensor._make(
+            rng.lognormal(mean, std, old.shape).astype(self._data.dtype)))
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with samples of the Cauchy distribution at ``median`` of scale ``sigma``."""
+        _random._check_float(self._data.dtype, "cauchy_", RuntimeError)
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        rng = _random._rng(generator, "cauchy_")
+        return self._inplace("cauchy_", lambda old: Tensor._make(
+            (median + sigma * rng.standard_cauchy(old.shape)).astype(self._data.dtype)))
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """``minigrad.multinomial(self, num_samples, replacement)``."""
+        return _factory.multinomial(self, num_samples, replacement, generator=generator)
 
     def _float_inplace(self, op, fn):
         if self._data.dtype.kind != "f":
@@ -795,6 +876,7 @@ class Size(tuple):
 autograd._tensor_type.append(Tensor)
 
 from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)
+from . import factory as _factory, random as _random  # noqa: E402
 
 # the methods that simply forward to an op of the same name
 for _name in _ops.TENSOR_METHODS:

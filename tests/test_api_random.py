@@ -5,8 +5,8 @@ minigrad's streams are not torch's numbers, so torch is the oracle for everythin
 numbers themselves: each call runs on both libraries and must give the same dtype and shape,
 the same kind of error. The numbers are checked three ways: reproducible from a seed, drawn
 from the generator given (the default one left where it was), and distributed as they should
-be — goodness-of-fit tests on 10⁴–10⁵ draws with a fixed seed, so a test gives the same verdict
-on every run (it cannot flake) and a wrong distribution fails it by a wide margin.
+be — goodness-of-fit tests on 10⁴–10⁵ draws with a fixed seed, so a test gives the same
+verdict on every run (it cannot flake) and a wrong distribution fails it by a wide margin.
 """
 import copy
 import inspect

@@ -111,8 +111,8 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(−b, b) with b = gain·√(3 / fan) (He et al.). With a = √5 — what ``nn.Linear`` uses —
-    gain = √(2/6) and b = 1/√fan_in."""
+    """U(−b, b) with b = gain·√(3 / fan) (He et al.). With a = √5 — what ``nn.Linear``
+    uses — gain = √(2/6) and b = 1/√fan_in."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 

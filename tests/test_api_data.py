@@ -193,7 +193,6 @@ def test_random_orders_are_permutations_and_reproducible():
     assert orders(4) != (first, second, sub, with_repl, split)
 
 
-@pytest.mark.skipif(not hasattr(minigrad, "Generator"), reason="minigrad.Generator")
 def test_generator_argument_gives_reproducible_orders():
     def order(seed):
         g = minigrad.Generator().manual_seed(seed)
@@ -222,7 +221,6 @@ def test_pin_memory_warns_that_there_is_no_accelerator_as_torch():
             list(data.DataLoader(list(range(4)), batch_size=2, pin_memory=True))
 
 
-@pytest.mark.skipif(not hasattr(minigrad, "multinomial"), reason="minigrad.multinomial")
 def test_weighted_random_sampler():
     minigrad.manual_seed(0)
     draws = list(mdata.WeightedRandomSampler([0.0, 1.0, 3.0], 4000))

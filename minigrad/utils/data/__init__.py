@@ -5,8 +5,8 @@ iterated). A *sampler* yields indices into it; a *batch sampler* groups them int
 :class:`DataLoader` fetches the samples of each list and *collates* them into one batch
 (:func:`default_collate`: tensors stacked, numbers and numpy arrays made tensors, tuples,
 lists and dicts collated field by field). Shuffling draws from minigrad's random generator
-(or the ``generator=`` given), so a seed gives the same batches every run; the order is not
-torch's (the two libraries' random streams differ).
+(or the ``generator=`` given, a ``minigrad.Generator``), so a seed gives the same batches every
+run; the order is not torch's (the two libraries' random streams differ).
 
 ``num_workers``, ``pin_memory`` and the other multiprocessing options are accepted so torch
 scripts run unchanged, but minigrad loads every batch in the calling process: the batches
@@ -22,28 +22,14 @@ import warnings
 
 import numpy as np
 
-from ...tensor import Tensor, _Defaults
+from ...factory import multinomial, randint, randperm
+from ...ops import stack
+from ...tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset",
            "random_split", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DataLoader",
            "default_collate", "default_convert", "get_worker_info"]
-
-
-def _randperm(n, generator=None):
-    """A random permutation of range(n), as a list, from ``generator`` or minigrad's own."""
-    import minigrad
-    if hasattr(minigrad, "Generator"):
-        return minigrad.randperm(n, generator=generator).tolist()
-    return (_Defaults.rng if generator is None else generator).permutation(n).tolist()
-
-
-def _randint(high, size, generator=None):
-    """``size`` integers drawn uniformly from [0, high), as a list."""
-    import minigrad
-    if hasattr(minigrad, "Generator"):
-        return minigrad.randint(0, high, (size,), generator=generator).tolist()
-    return (_Defaults.rng if generator is None else generator).integers(0, high, size).tolist()
 
 
 # ---------------------------------------------------------------------------- datasets
@@ -147,7 +133,7 @@ def random_split(dataset, lengths, generator=None):
                               f"empty dataset.", stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = _randperm(sum(lengths), generator)
+    indices = randperm(sum(lengths), generator=generator).tolist()
     return [Subset(dataset, indices[end - n:end])
             for end, n in zip(itertools.accumulate(lengths), lengths)]
 
@@ -200,11 +186,11 @@ class RandomSampler(Sampler):
     def __iter__(self):
         n, k = len(self.data_source), self.num_samples
         if self.replacement:
-            yield from _randint(n, k, self.generator)
+            yield from randint(0, n, (k,), generator=self.generator).tolist()
             return
         for _ in range(k // n):
-            yield from _randperm(n, self.generator)
-        yield from _randperm(n, self.generator)[:k % n]
+            yield from randperm(n, generator=self.generator).tolist()
+        yield from randperm(n, generator=self.generator).tolist()[:k % n]
 
     def __len__(self):
         return self.num_samples
@@ -217,7 +203,7 @@ class SubsetRandomSampler(Sampler):
         self.indices, self.generator = indices, generator
 
     def __iter__(self):
-        for i in _randperm(len(self.indices), self.generator):
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -243,9 +229,8 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
-        import minigrad
-        yield from minigrad.multinomial(self.weights, self.num_samples, self.replacement,
-                                        generator=self.generator).tolist()
+        yield from multinomial(self.weights, self.num_samples, self.replacement,
+                               generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -305,10 +290,9 @@ def default_collate(batch):
     and are stacked; Python floats give a float64 tensor, ints an int64 one, bools a bool
     one; strings and bytes stay as they are; a dict, namedtuple, tuple or list sample is
     collated field by field (a tuple gives a list, as torch)."""
-    import minigrad
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return minigrad.stack(list(batch), 0)
+        return stack(list(batch), 0)
     if isinstance(elem, np.ndarray | np.memmap):
         if elem.dtype.kind in "OUSV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))

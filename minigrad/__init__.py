@@ -11,7 +11,12 @@ The engine (graph nodes, backward) is ``minigrad/autograd.py``; the tensor is
 import numpy as _np
 
 from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled,
+                       is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._tensor_str import get_printoptions, set_printoptions
+from .factory import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                      HalfTensor, IntTensor, LongTensor, ShortTensor, as_tensor,
+                      from_numpy, is_tensor, numel)
 from .tensor import Size, Tensor, get_default_dtype, set_default_dtype
 from .dtypes import (bfloat16, bool_, double, dtype, finfo, float16, float32, float64, half,
                      iinfo, int8, int16, int32, int64, long, short, uint8)

@@ -94,6 +94,43 @@ class enable_grad(_ScopedMode):
     mode = True
 
 
+class inference_mode(_ScopedMode):
+    """``with mg.inference_mode():`` or ``@mg.inference_mode()``: as ``no_grad`` (minigrad has
+    no separate inference tensors); ``inference_mode(False)`` changes nothing."""
+    active = False                         # is_inference_mode_enabled()
+
+    def __new__(cls, mode=True):
+        self = object.__new__(cls)
+        self.enabled = True if callable(mode) else bool(mode)
+        return self._decorate(mode) if callable(mode) else self     # bare @inference_mode
+
+    def __init__(self, mode=True):
+        pass
+
+    def __enter__(self):
+        self.prev = (_Mode.grad_enabled, inference_mode.active)
+        if self.enabled:
+            _Mode.grad_enabled = False
+        inference_mode.active = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.grad_enabled, inference_mode.active = self.prev
+
+    def _decorate(self, fn):
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    return inference_mode.active
+
+
 class detect_anomaly:
     """Inside ``with mg.autograd.detect_anomaly():`` a VJP that produces NaN raises, naming
     the node (e.g. ``SqrtBackward``) instead of letting the NaN spread silently. As in torch,

@@ -58,7 +58,7 @@ class dtype:
         return hash(self._np) if self._np is not None else hash(self.name)
 
     def __reduce__(self):                      # copy and pickle give back the same object
-        return self.name
+        return _named, (self.name,)
 
 
 float32 = dtype("float32", np.dtype("float32"), 4, "f")
@@ -74,6 +74,14 @@ bool_ = dtype("bool", np.dtype("bool"), 1, "b")
 float, double, half = float32, float64, float16           # torch's other names
 short, int, long = int16, int32, int64
 
+
+
+def _named(name):
+    return _BY_NAME[name]
+
+
+_BY_NAME = {d.name: d for d in (float32, float64, float16, bfloat16, int8, int16, int32, int64,
+                                uint8, bool_)}
 _OF_NUMPY = {d._np: d for d in (float32, float64, float16, int8, int16, int32, int64, uint8,
                                 bool_)}
 _LEGACY = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16,
@@ -120,7 +128,7 @@ class finfo:
         else:
             f = np.finfo(d.dtype)
             self.eps, self.tiny = builtins.float(f.eps), builtins.float(f.smallest_normal)
-            self.resolution, self.max = builtins.float(f.resolution), builtins.float(f.max)
+            self.resolution, self.max = 10.0 ** -f.precision, builtins.float(f.max)
         self.min, self.smallest_normal = -self.max, self.tiny
 
     def __repr__(self):

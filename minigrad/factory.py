@@ -267,3 +267,61 @@ def randint_like(x, low=0, high=None, *, generator=None, dtype=None, requires_gr
     low, high = _random._check_range(low, high, dtype, "randint_like")
     out = _random._rng(generator, "randint_like").integers(low, high, size=x.shape)
     return Tensor(out.astype(dtype), requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------- sharing and legacy
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory when it can (as torch): a tensor of the asked
+    dtype is returned itself, a numpy array of that dtype is shared; anything else is
+    copied (a list, or a conversion to another dtype)."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor._make(data if dtype is None else data.astype(dtypes.to_numpy(dtype),
+                                                                    copy=False))
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(ndarray):
+    """A tensor on the memory of a numpy array (as torch: writing either changes both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.of_numpy(ndarray.dtype)                 # refuses what minigrad cannot hold
+    return Tensor._make(ndarray)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+class _LegacyType(type):
+    def __instancecheck__(cls, obj):               # isinstance(t, FloatTensor): t's dtype
+        return isinstance(obj, Tensor) and obj._data.dtype == cls._dtype.dtype
+
+
+def _legacy(name, d):
+    def __new__(cls, *args):
+        """Torch's legacy constructor: sizes give a zero-filled tensor, data is converted."""
+        if args and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                        for a in args) or not args:
+            return zeros(*args if args else (0,), dtype=d)
+        if len(args) > 1:
+            raise TypeError(f"{name}: give data, or sizes (ints), not {args}.")
+        return tensor(args[0], dtype=d)
+    return _LegacyType(name, (), {"__new__": __new__, "_dtype": d, "__doc__":
+                                  f"``{name}(data)`` or ``{name}(*sizes)``: a {d} tensor."})
+
+
+FloatTensor = _legacy("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy("HalfTensor", dtypes.float16)
+LongTensor = _legacy("LongTensor", dtypes.int64)
+IntTensor = _legacy("IntTensor", dtypes.int32)
+ShortTensor = _legacy("ShortTensor", dtypes.int16)
+CharTensor = _legacy("CharTensor", dtypes.int8)
+ByteTensor = _legacy("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy("BoolTensor", dtypes.bool_)

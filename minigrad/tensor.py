@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from . import autograd
+from . import _tensor_str, autograd
 
 from . import dtypes
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
@@ -111,7 +111,16 @@ class Tensor:
         wrap = lambda o: Tensor._make(o) if isinstance(o, (np.ndarray, np.generic)) else o
         return tuple(wrap(o) for o in out) if isinstance(out, tuple) else wrap(out)
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data=None, *sizes, dtype=None, requires_grad=False):
+        """``Tensor(data)``: a tensor of ``data``'s numbers (their dtype kept; the factory
+        ``minigrad.tensor`` is the documented way). As torch's legacy constructor,
+        ``Tensor(2, 3)`` (sizes, or a Size) is a zero-filled tensor of that shape in the
+        default dtype (torch leaves it uninitialized) and ``Tensor()`` an empty one."""
+        if data is None or _is_size(data) and all(_is_size(s) for s in sizes):
+            shape = data if isinstance(data, Size) else (() if data is None else (data,)) + sizes
+            data = np.zeros((0,) if data is None else tuple(shape), _Defaults.dtype)
+        elif sizes:
+            raise TypeError(f"Tensor: give data, or sizes (ints), not {data!r} and {sizes}.")
         self._data = _as_array(data, dtype)
         self._grad = self.grad_fn = self._acc = self._base = self._hooks = self._view_fn = None
         self._output_nr, self._vc = 0, [0]
@@ -146,6 +155,24 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        """Assigning ``.grad``: a tensor of this tensor's shape and dtype, or None, checked at
+        once as torch does (a wrong one would make the next backward fail far away)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                kind = type(value)
+                kind = kind.__name__ if kind.__module__ == "builtins" else \
+                    f"{kind.__module__}.{kind.__qualname__}"
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {kind}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    f"tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                    f"with dtype '{self.dtype}'. The gradient must match the tensor's dtype.")
         self._grad = value
 
     def register_hook(self, hook):
@@ -290,6 +317,28 @@ class Tensor:
         """Bytes per element."""
         return self._data.dtype.itemsize
 
+    # ------------------------------------------------------------------ new tensors like this one
+    def _like(self, data, dtype, requires_grad):
+        np_dtype = self._data.dtype if dtype is None else dtypes.to_numpy(dtype)
+        return Tensor(np.asarray(data, np_dtype), requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new leaf tensor holding a copy of ``data``, in this tensor's dtype unless given."""
+        return self._like(np.array(_as_array(data), copy=True), dtype, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._like(np.zeros(_shape(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._like(np.ones(_shape(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """As ``new_zeros`` (torch leaves the memory uninitialized; minigrad fills it with 0)."""
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._like(np.full(_shape((size,)), fill_value), dtype, requires_grad)
+
     def numpy(self, force=False):
         """The numpy array of the tensor's numbers, sharing its memory (a write to one is a
         write to the other). Refused on a tensor that requires grad, as torch."""
@@ -344,16 +393,17 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(",
-                               precision=4, floatmode="maxprec_equal")
-        extra = ""
-        if self._data.dtype not in (_Defaults.dtype, int64, bool_):
-            extra += f", dtype=minigrad.{self._data.dtype}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
-        elif self._requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        """As torch prints a tensor (precision 4, scientific notation when the magnitudes
+        call for it, ``...`` above 1000 elements; ``minigrad.set_printoptions`` changes
+        these): see ``minigrad/_tensor_str.py``."""
+        return _tensor_str.tensor_repr(self)
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as torch's; any other
+        tensor only with an empty format (its repr)."""
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self._data.item().__format__(spec)
+        return object.__format__(self, spec)
 
     # ------------------------------------------------------------------ conversions
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
@@ -380,7 +430,7 @@ class Tensor:
         ``'torch.FloatTensor'``); else this tensor in ``dtype`` (a dtype or a type name)."""
         if dtype is None:
             return f"minigrad.{dtypes._LEGACY_NAME[self.dtype]}"
-        return self.to(getattr(dtype, "_dtype", dtype))
+        return self.to(dtypes.to_numpy(getattr(dtype, "_dtype", dtype)))
 
     def double(self):
         return self.to(float64)
@@ -861,6 +911,16 @@ class Tensor:
     @property
     def mT(self):
         return _ops.transpose(self, -2, -1)
+
+
+def _shape(size):
+    from .factory import _size
+    return _size(size)
+
+
+def _is_size(n):
+    return isinstance(n, Size) or isinstance(n, (int, np.integer)) and not isinstance(
+        n, (bool, np.bool_))
 
 
 class Size(tuple):

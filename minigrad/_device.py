@@ -5,6 +5,8 @@ can still be built (as in torch, where naming a device does not touch it), so sc
 write ``device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`` run; asking
 for a tensor or a model on any device but the CPU raises, saying so.
 """
+import functools
+
 __all__ = ["device", "set_default_device", "get_default_device", "compile"]
 
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
@@ -76,6 +78,18 @@ def check_device(where, dev):
                            f"cannot use device {str(device(dev))!r}. Use 'cpu' "
                            f"(minigrad.cuda.is_available() is False, so scripts that test it "
                            f"pick the CPU).")
+
+
+def on_cpu(fn):
+    """Decorator of the functions that make tensors: their ``device=`` must name the CPU (or
+    be left out), as in torch built without GPUs, so ``zeros(3, device="cuda")`` raises
+    instead of quietly giving a CPU tensor."""
+    @functools.wraps(fn)
+    def make(*args, **kwargs):
+        if kwargs.get("device") is not None:
+            check_device(fn.__name__, kwargs["device"])
+        return fn(*args, **kwargs)
+    return make
 
 
 def set_default_device(dev):

@@ -2,9 +2,11 @@
 import numpy as np
 
 from . import dtypes, random as _random
+from ._device import on_cpu
 from .tensor import Tensor, _as_array, _Defaults
 
 
+@on_cpu
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of ``data`` (Python floats become float32 by default;
     a numpy array keeps its dtype, as torch.tensor does)."""
@@ -26,18 +28,22 @@ def _new(data, dtype, requires_grad):
     return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
+@on_cpu
 def zeros(*size, dtype=None, requires_grad=False, device=None):
     return _new(np.zeros(_size(size)), dtype, requires_grad)
 
 
+@on_cpu
 def ones(*size, dtype=None, requires_grad=False, device=None):
     return _new(np.ones(_size(size)), dtype, requires_grad)
 
 
+@on_cpu
 def empty(*size, dtype=None, requires_grad=False, device=None):
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
+@on_cpu
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor of ``size`` holding ``fill_value``; its dtype, unless given, follows the value
     as in torch: bool, int64 for an int, the default float dtype for a float."""
@@ -48,6 +54,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     return _new(np.full(_size((size,)), fill_value), dtype, requires_grad)
 
 
+@on_cpu
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye: n and m must be greater or equal to 0, got {n} and {m}.")
@@ -72,6 +79,7 @@ def _float_dtype(dtype, who):
     return dtype
 
 
+@on_cpu
 def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal N(0, 1) from ``generator``, or from the default
     generator (seed it with ``minigrad.manual_seed``): ``randn(2, 3)``, ``randn((2, 3))``,
@@ -80,12 +88,14 @@ def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, de
     return _new(_random._rng(generator, "randn").standard_normal(shape), dtype, requires_grad)
 
 
+@on_cpu
 def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1), as ``randn`` takes its size."""
     shape, dtype = _shape(sizes, size, "rand"), _float_dtype(dtype, "rand")
     return _new(_random._rng(generator, "rand").random(shape), dtype, requires_grad)
 
 
+@on_cpu
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, requires_grad=False,
             device=None):
     """Integers drawn uniformly from [low, high): ``randint(high, size)``,
@@ -104,6 +114,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, requires
     return Tensor(out.astype(dtype), requires_grad=requires_grad)
 
 
+@on_cpu
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
     """The numbers 0 … n−1 in a random order, from ``generator`` or the default generator
     (int64 unless ``dtype`` says otherwise). A data loader's shuffle is
@@ -159,6 +170,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return Tensor(out.reshape(x.shape[:-1] + (num_samples,)))
 
 
+@on_cpu
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False,
            device=None):
     """Samples of N(mean, std²): ``normal(mean, std)`` with a tensor mean or std (or both,
@@ -213,6 +225,7 @@ def poisson(input, generator=None):
     return Tensor(_random._rng(generator, "poisson").poisson(rates).astype(rates.dtype))
 
 
+@on_cpu
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     if end is None:
         start, end = 0, start
@@ -224,6 +237,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return Tensor(out if dtype is None else out.astype(dtype), requires_grad=requires_grad)
 
 
+@on_cpu
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     return _new(np.linspace(start, end, steps), dtype, requires_grad)
 
@@ -233,30 +247,36 @@ def _like(fn, x, dtype, requires_grad):
                   requires_grad=requires_grad)
 
 
+@on_cpu
 def zeros_like(x, dtype=None, requires_grad=False, device=None):
     return _like(np.zeros, x, dtype, requires_grad)
 
 
+@on_cpu
 def ones_like(x, dtype=None, requires_grad=False, device=None):
     return _like(np.ones, x, dtype, requires_grad)
 
 
+@on_cpu
 def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
     return _like(lambda s: np.full(s, fill_value), x, dtype, requires_grad)
 
 
+@on_cpu
 def randn_like(x, *, generator=None, dtype=None, requires_grad=False, device=None):
     _random._check_float(x._data.dtype if dtype is None else dtypes.to_numpy(dtype),
                          "randn_like")
     return _like(_random._rng(generator, "randn_like").standard_normal, x, dtype, requires_grad)
 
 
+@on_cpu
 def rand_like(x, *, generator=None, dtype=None, requires_grad=False, device=None):
     _random._check_float(x._data.dtype if dtype is None else dtypes.to_numpy(dtype),
                          "rand_like")
     return _like(_random._rng(generator, "rand_like").random, x, dtype, requires_grad)
 
 
+@on_cpu
 def randint_like(x, low=0, high=None, *, generator=None, dtype=None, requires_grad=False,
                  device=None):
     """``randint`` in the shape of ``x`` (and its dtype unless ``dtype`` says otherwise):

@@ -727,3 +727,28 @@ def test_tensor_device_queries_as_torch():
             t.cuda()
         with pytest.raises(RuntimeError, match="accelerator"):
             t.pin_memory()
+
+
+FACTORIES = [lambda lib, d: lib.tensor([1.0], device=d), lambda lib, d: lib.zeros(2, device=d),
+             lambda lib, d: lib.ones(2, 3, device=d), lambda lib, d: lib.empty(2, device=d),
+             lambda lib, d: lib.full((2,), 3.0, device=d), lambda lib, d: lib.eye(2, device=d),
+             lambda lib, d: lib.randn(2, device=d), lambda lib, d: lib.rand(2, device=d),
+             lambda lib, d: lib.randint(0, 5, (2,), device=d),
+             lambda lib, d: lib.randperm(4, device=d), lambda lib, d: lib.arange(3, device=d),
+             lambda lib, d: lib.linspace(0, 1, 3, device=d),
+             lambda lib, d: lib.zeros_like(lib.ones(2), device=d),
+             lambda lib, d: lib.ones_like(lib.ones(2), device=d),
+             lambda lib, d: lib.full_like(lib.ones(2), 2.0, device=d),
+             lambda lib, d: lib.randn_like(lib.ones(2), device=d),
+             lambda lib, d: lib.rand_like(lib.ones(2), device=d)]
+
+
+@pytest.mark.parametrize("make", FACTORIES)
+def test_factories_make_cpu_tensors_and_refuse_other_devices_as_torch(make):
+    for lib in LIBS:
+        for d in ("cpu", "cpu:0", lib.device("cpu"), None):
+            assert make(lib, d).device == lib.device("cpu")
+        with pytest.raises((RuntimeError, AssertionError)):
+            make(lib, "cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        make(minigrad, minigrad.device("mps"))

@@ -290,6 +290,7 @@ def randint_like(x, low=0, high=None, *, generator=None, dtype=None, requires_gr
 
 
 # ---------------------------------------------------------------------------- sharing and legacy
+@on_cpu
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory when it can (as torch): a tensor of the asked
     dtype is returned itself, a numpy array of that dtype is shared; anything else is

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _tensor_str, autograd
 
+from ._device import on_cpu
 from . import dtypes
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 
@@ -322,20 +323,25 @@ class Tensor:
         np_dtype = self._data.dtype if dtype is None else dtypes.to_numpy(dtype)
         return Tensor(np.asarray(data, np_dtype), requires_grad=requires_grad)
 
+    @on_cpu
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """A new leaf tensor holding a copy of ``data``, in this tensor's dtype unless given."""
         return self._like(np.array(_as_array(data), copy=True), dtype, requires_grad)
 
+    @on_cpu
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._like(np.zeros(_shape(size)), dtype, requires_grad)
 
+    @on_cpu
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return self._like(np.ones(_shape(size)), dtype, requires_grad)
 
+    @on_cpu
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """As ``new_zeros`` (torch leaves the memory uninitialized; minigrad fills it with 0)."""
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
+    @on_cpu
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         return self._like(np.full(_shape((size,)), fill_value), dtype, requires_grad)
 

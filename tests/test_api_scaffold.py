@@ -740,7 +740,13 @@ FACTORIES = [lambda lib, d: lib.tensor([1.0], device=d), lambda lib, d: lib.zero
              lambda lib, d: lib.ones_like(lib.ones(2), device=d),
              lambda lib, d: lib.full_like(lib.ones(2), 2.0, device=d),
              lambda lib, d: lib.randn_like(lib.ones(2), device=d),
-             lambda lib, d: lib.rand_like(lib.ones(2), device=d)]
+             lambda lib, d: lib.rand_like(lib.ones(2), device=d),
+             lambda lib, d: lib.as_tensor([1.0, 2.0], device=d),
+             lambda lib, d: lib.ones(2).new_tensor([1.0], device=d),
+             lambda lib, d: lib.ones(2).new_zeros(3, device=d),
+             lambda lib, d: lib.ones(2).new_ones(3, device=d),
+             lambda lib, d: lib.ones(2).new_empty(3, device=d),
+             lambda lib, d: lib.ones(2).new_full((3,), 2.0, device=d)]
 
 
 @pytest.mark.parametrize("make", FACTORIES)

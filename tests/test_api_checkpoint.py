@@ -426,3 +426,12 @@ def test_numpy_arrays_and_scalars_round_trip(tmp_path):
         assert type(back[key]) is type(obj[key]) and back[key] == obj[key]
     np.testing.assert_array_equal(back["big"], obj["big"])
     assert back["c"].dtype == np.complex64 and back["c"].tolist() == [1 + 2j]
+
+
+def test_missing_folder_and_file_as_torch(tmp_path):
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
+            lib.save({"a": 1}, str(tmp_path / "no" / "ckpt.pt"))
+        with pytest.raises(FileNotFoundError):
+            lib.load(str(tmp_path / "no" / "ckpt.pt"))
+    assert os.listdir(tmp_path) == []

@@ -758,3 +758,22 @@ def test_factories_make_cpu_tensors_and_refuse_other_devices_as_torch(make):
             make(lib, "cuda")
     with pytest.raises(RuntimeError, match="CPU only"):
         make(minigrad, minigrad.device("mps"))
+
+
+def test_gradient_checkpointing_as_torch():
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 4))
+    x = rng.standard_normal((3, 4))
+    up = rng.standard_normal((3, 4))
+    grads = []
+    for lib in LIBS:
+        weight = lib.tensor(w, requires_grad=True)
+        inp = lib.tensor(x, requires_grad=True)
+        out = lib.utils.checkpoint.checkpoint(lambda h: (h @ weight).tanh(), inp,
+                                              use_reentrant=True)
+        out.backward(lib.tensor(up))
+        grads.append((numpy(out), numpy(inp.grad), numpy(weight.grad)))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    from minigrad.utils.checkpoint import checkpoint
+    assert checkpoint is minigrad.utils.checkpoint.checkpoint

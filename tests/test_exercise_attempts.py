@@ -314,7 +314,7 @@ class _TanhBase(mg.autograd.Function):
         return y
 
 
-@wrong("01.5", "x")
+@wrong("01.5", "leaves out the upstream gradient")
 def _():
     def backward(ctx, grad):
         y, = ctx.saved_tensors
@@ -548,7 +548,7 @@ def _():
     return backward_of(_ReLUBase, lambda ctx, grad: grad * (ctx.saved_tensors[0] >= 0))
 
 
-@wrong("03.1", "x")
+@wrong("03.1", "leaves out the upstream gradient")
 def _():
     return backward_of(_ReLUBase, lambda ctx, grad: (ctx.saved_tensors[0] > 0) * 1.0)
 
@@ -583,7 +583,7 @@ def _():
     return backward_of(_LogBase, lambda ctx, grad: grad * ctx.saved_tensors[0])
 
 
-@wrong("03.2", "x")
+@wrong("03.2", "leaves out the upstream gradient")
 def _():
     return backward_of(_LogBase, lambda ctx, grad: 1 / ctx.saved_tensors[0])
 

@@ -461,7 +461,7 @@ WRONG = {
              (_bp_calls_unfinished_topo, "do task 01.2 first")],
     "01.4": [(_value_class(_add_ok, _mul_ok, _tanh_input), "OUTPUT t = tanh(v)"),
              (_value_class(_add_ok, _mul_ok, _tanh_assign), "accumulate with +=")],
-    "01.5": [(_tanh_fn(_tanh_grad_only), "your gradient for x is wrong"),
+    "01.5": [(_tanh_fn(_tanh_grad_only), "leaves out the upstream gradient"),
              (_tanh_fn(_tanh_sign), "wrong sign"),
              (_tanh_fn(_tanh_none), "forget to return")],
 }

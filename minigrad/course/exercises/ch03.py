@@ -124,6 +124,11 @@ def _relu_at_zero_open(ctx, grad):
     return grad * (x >= 0)
 
 
+def _log_no_upstream(ctx, grad):
+    x, = ctx.saved_tensors
+    return 1 / x
+
+
 def _log_times(ctx, grad):
     x, = ctx.saved_tensors
     return grad * x
@@ -184,12 +189,13 @@ def _sigmoid(a):
 
 WRONG = {
     "03.1": [(_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_mask_only),
-              "your gradient for x is wrong"),
+              "leaves out the upstream gradient"),
              (_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_pass_all),
               "the gate passes ȳ where x > 0"),
              (_fn("ReLU", _save_x(lambda a: np.maximum(a, 0)), _relu_at_zero_open),
               "the gate is x > 0, not x ≥ 0")],
     "03.2": [(_fn("Log", _save_x(np.log), _log_times), "x̄ = ȳ / x"),
+             (_fn("Log", _save_x(np.log), _log_no_upstream), "leaves out the upstream gradient"),
              (_fn("Log", _save_x(np.log), _log_no_return), "forget to return")],
     "03.3": [(_fn("Sigmoid", _save_y(_sigmoid), _sig_y_only), "your gradient for x is wrong"),
              (_fn("Sigmoid", _save_y(_sigmoid), _sig_float32), "dtype float32")],

@@ -11,8 +11,8 @@ who copies it is told so.
 import numpy as np
 
 from ..lang import tr
-from .core import (Misconception, as_numpy, assert_close_or_explain, function_vjp,
-                   gradcheck_or_explain, seeded, task)
+from .core import (Misconception, as_numpy, assert_close_or_explain, explain_upstream,
+                   function_vjp, gradcheck_or_explain, seeded, task)
 
 
 __all__ = ["WRONG", "check_function"]
@@ -111,16 +111,6 @@ def _explain_placement(grads, i, ref, name):
                 "but {name} is forward's argument {want}: return the gradients in the order of "
                 "forward's arguments (None for a non-tensor one)", name=name, got=j + 1,
                 want=i + 1))
-
-
-def explain_upstream(name, got, ref, up):
-    """A scalar output's gradient without its random upstream factor."""
-    if np.ndim(up) == 0 and float(up) not in (0.0, 1.0) and not _close(got, ref) and \
-            _close(got, np.asarray(ref) / float(up)):
-        raise Misconception(tr(
-            "your gradient for {name} leaves out the upstream gradient: it is the right value "
-            "divided by ȳ = {up:.4g} — multiply by the gradient backward receives (the check "
-            "sends a random one, not 1)", name=name, up=float(up)))
 
 
 def _close(got, ref):

@@ -9,9 +9,9 @@ typo in either would fail the import-time consistency check below.
 import numpy as np
 
 from ..lang import tr
-from .ch05 import _close, check_function, explain_upstream
-from .core import (Misconception, as_numpy, assert_close_or_explain, by_hand, reveal, seeded,
-                   task)
+from .ch05 import _close, check_function
+from .core import (Misconception, as_numpy, assert_close_or_explain, by_hand, explain_upstream,
+                   reveal, seeded, task)
 
 __all__ = ["WRONG", "RIGHT", "NOTES", "MLP_GRADS", "mlp_case", "mlp_step"]
 

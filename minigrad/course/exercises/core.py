@@ -79,7 +79,7 @@ __all__ = ["Task", "TASKS", "task", "Misconception", "check", "evaluate", "Resul
            "assert_close_or_explain", "as_numpy", "explain_vjp_count", "function_vjp",
            "check_function_vjp", "gradcheck_or_explain", "torch_vjp", "tasks_of_chapter",
            "by_hand", "stub_task", "learner_code", "seeded", "seeded_torch", "SEED", "hint",
-           "hints_of", "reveal", "PROGRESS"]
+           "hints_of", "reveal", "PROGRESS", "explain_upstream"]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -665,6 +665,33 @@ def assert_close_or_explain(name, got, expected, *, formula=None, rtol=1e-7, ato
     raise Misconception(text + rule)
 
 
+def explain_upstream(name, got, ref, up):
+    """Say "the upstream gradient left out" when ``got`` is the right gradient divided by the
+    random upstream ``up`` (a number, or an array of the gradient's shape: an elementwise
+    operation's local derivative returned alone)."""
+    up = np.asarray(as_numpy(up), dtype=float)
+    ref = np.asarray(as_numpy(ref), dtype=float)
+    if got is None or np.all(up == 1.0) or not (up.ndim == 0 or up.shape == ref.shape) or \
+            np.any(np.abs(up) < 1e-6):
+        return
+    g = as_numpy(got)
+    if g.shape != ref.shape or g.dtype.kind not in "fiub":
+        return
+    g = g.astype(np.float64)
+    if np.allclose(g, ref, rtol=1e-7, atol=1e-9) or not np.allclose(g, ref / up, rtol=1e-7,
+                                                                    atol=1e-9):
+        return
+    if up.ndim == 0:
+        raise Misconception(tr(
+            "your gradient for {name} leaves out the upstream gradient: it is the right value "
+            "divided by ȳ = {up:.4g} — multiply by the gradient backward receives (the check "
+            "sends a random one, not 1)", name=name, up=float(up)))
+    raise Misconception(tr(
+        "your gradient for {name} leaves out the upstream gradient: it is the local derivative "
+        "alone, the right value divided by ȳ elementwise — multiply it by the gradient backward "
+        "receives (the check sends a random one, not ones)", name=name))
+
+
 def explain_vjp_count(fn_name, grads, n_args):
     """``backward`` must return one gradient per forward argument: say so when it does not."""
     if grads is None:
@@ -764,6 +791,9 @@ def check_function_vjp(Fn, torch_fn, make_inputs, *, names, formulas, cases=3, s
         _, grads = function_vjp(Fn, xs, mg.tensor(up))
         if diagnose is not None:
             diagnose(arrays, up, grads)
+        for g, ref, name in zip(grads, g_ref, names):
+            if ref is not None:
+                explain_upstream(name, g, ref, up)
         for g, ref, name, formula in zip(grads, g_ref, names, formulas):
             if ref is not None:
                 assert_close_or_explain(name, g, ref, formula=formula, batch=batch)

@@ -19,6 +19,7 @@ class Benchmark:
     make_steps: Callable
     n_steps: int = 50
     repeats: int = 7
+    kind: str = "model"          # "model": a training step; "op": the fixed cost of one op
 
 
 # --------------------------------------------------------------------------- MLP
@@ -281,7 +282,7 @@ BENCHMARKS = [
               "embedding 10, context 3, 200 tanh, vocab 27, batch 32, p.data += -lr * p.grad",
               make_makemore(), n_steps=200),
     Benchmark("one recorded a + b (32×10)", "a + b, both requiring grad, float32",
-              make_op(backward=False), n_steps=2000),
+              make_op(backward=False), n_steps=2000, kind="op"),
     Benchmark("(a * b).sum().backward()", "one product, one sum, the backward walk (32×10)",
-              make_op(backward=True), n_steps=500),
+              make_op(backward=True), n_steps=500, kind="op"),
 ]

@@ -62,8 +62,8 @@ def run(threads, only=None, quick=False):
             continue
         steps = bench.make_steps()
         t = measure(steps, bench.n_steps, 3 if quick else bench.repeats)
-        row = {"model": bench.name, "description": bench.description, "seconds": t,
-               "mg_over_torch": t["minigrad"] / t["torch"]}
+        row = {"model": bench.name, "kind": bench.kind, "description": bench.description,
+               "seconds": t, "mg_over_torch": t["minigrad"] / t["torch"]}
         line = f"{bench.name:34s} {_ms(t['minigrad'])} {_ms(t['torch'])} "
         if "numpy" in t:
             row["mg_over_numpy"] = t["minigrad"] / t["numpy"]

@@ -40,6 +40,12 @@ from .backends import get_float32_matmul_precision, set_float32_matmul_precision
 from . import testing  # noqa: E402
 from . import viz, trace  # noqa: E402  (matplotlib is imported only when drawing)
 
+from ._out import OUT_FUNCTIONS as _OUT, with_out as _with_out  # noqa: E402
+for _name in _OUT:                # torch.matmul(a, b, out=c) and the like
+    if _name in globals():
+        globals()[_name] = _with_out(globals()[_name])
+del _name
+
 float = float32           # torch's names that are Python's too: bound last
 int = int32
 bool = bool_

@@ -144,6 +144,23 @@ class detect_anomaly:
         _Mode.anomaly = self.prev
 
 
+class array_vjps:
+    """``with mg.autograd.array_vjps(False):`` makes backward run every op's ``backward`` — the
+    VJP the book shows, made of minigrad operations — even where the op also has an
+    ``array_backward``, the same VJP on numpy arrays that a backward without create_graph
+    runs by default because it is quicker. (minigrad's own switch: torch has no such choice.)"""
+
+    def __init__(self, enabled=True):
+        self.enabled = bool(enabled)
+
+    def __enter__(self):
+        self.prev, _Mode.array_vjps = _Mode.array_vjps, self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.array_vjps = self.prev
+
+
 # --------------------------------------------------------------------------- nodes
 _FREED = ("Trying to backward through the graph a second time (or to read saved tensors after "
           "they were freed): {name} released what it saved when backward() last ran through it. "

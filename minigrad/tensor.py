@@ -499,7 +499,7 @@ class Tensor:
         return _ops.clone(self)
 
     # ------------------------------------------------------------------ in place
-    def _inplace(self, op, compute, other=None):
+    def _inplace(self, op, compute, other=None, ufunc=None):
         """The one path of every in-place operation. ``compute(old)`` gives the new value (of
         this tensor's shape) from a tensor holding the old one; the result is written into
         this tensor's memory — which its base and views share — and the shared version
@@ -515,6 +515,8 @@ class Tensor:
             raise autograd.no_grad_view_error(self, op)
         recording = autograd.is_grad_enabled() and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+        if not recording and ufunc is not None and self._inplace_ufunc(ufunc, other):
+            return self
         if not recording:
             with autograd.no_grad():
                 new = compute(self)
@@ -553,6 +555,28 @@ class Tensor:
         if retained:
             self.retain_grad()
         return self
+
+    def _inplace_ufunc(self, ufunc, other):
+        """The quick path of ``+= -= *= /=`` outside the graph (``p.data -= lr * p.grad``):
+        numpy's ``ufunc`` writes straight into this tensor's memory, with no result array and
+        no copy. Only where it gives the general path's numbers: a tensor operand of this
+        tensor's dtype, or a Python number (computed in this tensor's dtype, as torch). False
+        elsewhere; the general path then runs, with its promotion rules and errors."""
+        if isinstance(other, Tensor):
+            o = other._data
+            if o.dtype != self._data.dtype:
+                return False
+        elif type(other) in (int, float):
+            o = other
+        else:
+            return False
+        try:
+            with np.errstate(all="ignore"):
+                ufunc(self._data, o, out=self._data, casting="same_kind")
+        except (ValueError, TypeError, OverflowError):
+            return False
+        self._vc[0] += 1
+        return True
 
     def _write(self, new, op):
         value = new._data if isinstance(new, Tensor) else new

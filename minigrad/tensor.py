@@ -650,16 +650,18 @@ class Tensor:
         return self.div_(other)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add_", lambda old: _ops.add(old, other, alpha=alpha), other)
+        return self._inplace("add_", lambda old: _ops.add(old, other, alpha=alpha), other,
+                             np.add if alpha == 1 else None)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", lambda old: _ops.sub(old, other, alpha=alpha), other)
+        return self._inplace("sub_", lambda old: _ops.sub(old, other, alpha=alpha), other,
+                             np.subtract if alpha == 1 else None)
 
     def mul_(self, other):
-        return self._inplace("mul_", lambda old: _ops.mul(old, other), other)
+        return self._inplace("mul_", lambda old: _ops.mul(old, other), other, np.multiply)
 
     def div_(self, other):
-        return self._inplace("div_", lambda old: _ops.div(old, other), other)
+        return self._inplace("div_", lambda old: _ops.div(old, other), other, np.true_divide)
 
     def pow_(self, exponent):
         return self._inplace("pow_", lambda old: _ops.pow(old, exponent), exponent)

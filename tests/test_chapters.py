@@ -37,9 +37,9 @@ def printed(cell):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_there_are_eleven_chapters(lang):
+def test_there_are_twelve_chapters(lang):
     found = [p.name[:2] for p in CHAPTERS if p.parent.name == lang]
-    assert found == [f"{i:02d}" for i in range(1, 12)], f"chapters/{lang}: {found}"
+    assert found == [f"{i:02d}" for i in range(1, 13)], f"chapters/{lang}: {found}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: f"{p.parent.name}/{p.stem}")

@@ -58,13 +58,14 @@ def test_programs_cover_the_edge_cases():
 
 def test_the_fuzzer_finds_a_wrong_gradient(monkeypatch):
     """A fuzzer that cannot fail proves nothing: plant a wrong VJP (Mul's gradient doubled)
-    and the campaign must report it, shrunk to a short program."""
-    backward = elementwise.Mul.backward
+    and the campaign must report it, shrunk to a short program. The bug is planted in both
+    of Mul's VJPs: ``backward`` (run under create_graph) and ``array_backward`` (run by a
+    plain backward), so a program sees it whichever one the walk runs."""
+    for name in ("backward", "array_backward"):
+        def doubled(ctx, *grads, vjp=getattr(elementwise.Mul, name)):
+            return tuple(None if g is None else 2 * g for g in vjp(ctx, *grads))
 
-    def doubled(ctx, grad):
-        return tuple(None if g is None else 2 * g for g in backward(ctx, grad))
-
-    monkeypatch.setattr(elementwise.Mul, "backward", staticmethod(doubled))
+        monkeypatch.setattr(elementwise.Mul, name, staticmethod(doubled))
     failures = fuzz.campaign(150, seed=0, out=io.StringIO())
     wrong = [steps for steps, found in failures.values()
              if any("gradients differ" in f or "second order" in f for f in found)]

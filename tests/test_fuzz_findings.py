@@ -182,3 +182,17 @@ def test_a_view_taken_under_no_grad_is_fine_where_torch_allows_it(case):
             v.mul_(3)
             got[name] = (v * 2).tolist(), h.tolist()
     assert got["minigrad"] == got["torch"]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x[:, lib.tensor([0, 1, 1, 3])].view(-1),
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, 2, 1, 1, 2]), dim=-1).view(8, -1),
+    lambda lib, x: x[:, None, lib.tensor([[0], [1]]), 1:].view(-1),
+    lambda lib, x: x[lib.tensor([1, 0]), :, lib.tensor([4, 2])].view(-1),
+    lambda lib, x: x.permute(2, 0, 1)[:, lib.tensor([1, 1, 0])].transpose(0, 1).reshape(-1),
+])
+def test_an_index_with_arrays_is_laid_out_as_torch(fn):
+    """numpy lays out x[:, idx] column by column; torch row by row, so .view of it works."""
+    same(fn, X)
+    a, b = fn(mg, mg.tensor(X)), fn(torch, torch.tensor(X))
+    assert _layout(mg, a) == _layout(torch, b)

@@ -135,7 +135,9 @@ class Index(Function):
             out = x._data[_with_ellipsis(key)] if _is_basic(key) else x._data[key]
         except IndexError as e:
             raise _index_error(e, x, key) from None
-        return _view_of(out, x) if _shares(out, x) else out
+        if _shares(out, x):
+            return _view_of(out, x)
+        return _index_layout(out, x._data, key) if out.ndim > 1 else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -144,6 +146,65 @@ class Index(Function):
     @staticmethod
     def array_backward(ctx, grad):
         return index_add_array(grad, ctx.shape, ctx.key), None
+
+
+def _index_layout(out, x, key):
+    """An index with arrays gives a new tensor, laid out as torch lays it out (so that
+    ``.view`` of it works where torch's does): torch's TensorIterator orders the result's
+    dimensions by the strides of its inputs — x, with stride 0 along the index arrays'
+    dimensions, then each index array, with stride 0 elsewhere — from the fastest, an input
+    with stride 0 in either dimension leaving the choice to the next one; numpy picks its own
+    order. Keys of slices, None and arrays (integers were applied first, by getitem)."""
+    parts = list(_with_ellipsis(key))
+    at = next(i for i, k in enumerate(parts) if k is Ellipsis)
+    n_x = sum(1 if k is not None else 0 for k in parts if k is not Ellipsis) + sum(
+        np.ndim(k) - 1 for k in parts if isinstance(k, np.ndarray) and k.dtype == bool)
+    parts[at:at + 1] = [slice(None)] * (x.ndim - n_x)
+    parts = [a for k in parts for a in (np.nonzero(k) if isinstance(k, np.ndarray) and
+                                        k.dtype == bool else (k,))]
+    if any(not isinstance(k, (slice, np.ndarray, type(None))) for k in parts):
+        return out
+    arrays = [i for i, k in enumerate(parts) if isinstance(k, np.ndarray)]
+    bshape = np.broadcast_shapes(*(parts[i].shape for i in arrays))
+    # adjacent arrays put their dimensions where they stand, others put them first
+    before = arrays[0] if arrays == list(range(arrays[0], arrays[-1] + 1)) else 0
+    src, dim = [], 0                       # x's strides along the result's dimensions
+    for k in parts:
+        if k is None:                      # torch's unsqueeze of the dimension that follows
+            src.append(x.strides[dim] * x.shape[dim] if dim < x.ndim else x.itemsize)
+        elif isinstance(k, slice):
+            src.append(x.strides[dim] * (k.step or 1))
+        dim += k is not None
+    src[before:before] = [0] * len(bshape)
+    operands = [src]
+    for i in arrays:
+        a = np.broadcast_to(np.ascontiguousarray(parts[i]), bshape).strides
+        operands.append([0] * before + list(a) + [0] * (out.ndim - before - len(bshape)))
+    shape = out.shape
+
+    def swap(d0, d1):                      # TensorIterator's should_swap: 1, -1 or 0
+        for st in operands:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(out.ndim))[::-1]     # fastest first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    order = perm[::-1]                     # slowest first
+    return np.ascontiguousarray(out.transpose(order)).transpose(np.argsort(order))
 
 
 def _index_error(e, x, key):

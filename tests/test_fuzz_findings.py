@@ -196,3 +196,9 @@ def test_an_index_with_arrays_is_laid_out_as_torch(fn):
     same(fn, X)
     a, b = fn(mg, mg.tensor(X)), fn(torch, torch.tensor(X))
     assert _layout(mg, a) == _layout(torch, b)
+
+
+def test_a_0d_bool_tensor_is_its_own_kth_value():
+    for k in (True, False):
+        same(lambda lib, b: lib.stack(list(b.kthvalue(1, 0, keepdim=k))), np.array(True))
+    both_raise(lambda lib, b: b.kthvalue(1), np.array([True]), match="not implemented|not sup")

@@ -387,8 +387,8 @@ def _selected(input, dim, keepdim, op, pick, cls):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest value along dim (NaN counted as the largest) and its index. Among
     equal values the one minigrad's stable order puts k-th is taken (torch's choice among ties
-    is its own)."""
-    if input._data.dtype == bool:
+    is its own). As torch, a 0-d tensor is its own k-th value, bool too."""
+    if input._data.dtype == bool and input.ndim:
         raise NotImplementedError("kthvalue: bool tensors are not supported (as in torch); "
                                   "convert to an integer or float dtype first.")
     n = np.atleast_1d(input._data).shape[_dim(dim, input.ndim, "kthvalue")]

@@ -202,3 +202,13 @@ def test_a_0d_bool_tensor_is_its_own_kth_value():
     for k in (True, False):
         same(lambda lib, b: lib.stack(list(b.kthvalue(1, 0, keepdim=k))), np.array(True))
     both_raise(lambda lib, b: b.kthvalue(1), np.array([True]), match="not implemented|not sup")
+
+
+def test_products_of_zeros_pass_an_infinite_gradient_as_torch():
+    z = np.array([0.0, -0.0, 1.5, 0.0])
+    # two zeros or more: zeros for the product of all elements (torch does not multiply)
+    same(lambda lib, x: x.prod() * math.inf, z)
+    same(lambda lib, x: (x.prod() * math.inf).sin() + x.sum(), z)
+    # cumprod along a dimension of one element is x itself: gradient ȳ, even at inf
+    same(lambda lib, x: (x.cumprod(0) * 2).exp(), np.array([math.inf]))
+    same(lambda lib, x: x.cumprod(1) + x, np.array([[math.inf], [-2.0]]))

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .elementwise import _floating, maximum, minimum, select, where
 
@@ -344,7 +344,9 @@ class Prod(Function):
     VJP (as torch): with no zero in x, x̄ = ȳ · y / x; with a zero anywhere, x̄ᵢ = ȳ ·
     Πⱼ≠ᵢ xⱼ, the product of the others in its slice — at a slice's only zero the product of
     the rest, 0 everywhere else in that slice, and 0 for the whole of a slice with two zeros
-    (no division by zero). Saves x and y."""
+    (no division by zero). As torch, the product of all elements with two zeros or more gives
+    zeros without multiplying (so an infinite ȳ too) when no graph of the backward is made.
+    Saves x and y."""
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
@@ -360,8 +362,11 @@ class Prod(Function):
             return grad, None, None
         kept = _kept_shape(x.shape, range(x.ndim) if ctx.dim is None else (ctx.dim,))
         g = grad.reshape(kept)
-        if not (x._data == 0).any():
+        zeros = np.count_nonzero(x._data == 0)
+        if not zeros:
             return g * (y.reshape(kept) / x), None, None
+        if ctx.dim is None and zeros > 1 and not is_grad_enabled():
+            return Tensor._make(np.zeros(x.shape, x._data.dtype)), None, None
         return g * _others_product(x, ctx.dim), None, None
 
 
@@ -410,7 +415,8 @@ class Cumprod(Function):
 
     VJP (as torch): with no zero in x, x̄ = (the running sum from the end of ȳ ⊙ y) / x;
     with a zero, x̄ₖ = Σᵢ≥ₖ ȳᵢ Πⱼ≤ᵢ,ⱼ≠ₖ xⱼ, from the running products of x with its k-th
-    element set to 1 (no division by zero). Saves x and y."""
+    element set to 1 (no division by zero); along a dimension of one element, x̄ = ȳ.
+    Saves x and y."""
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -422,9 +428,9 @@ class Cumprod(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        if x.ndim == 0 or x.numel() == 0:
-            return grad, None
         d = ctx.dim
+        if x.ndim == 0 or x.shape[d] <= 1:      # y = x (torch too: no inf / inf there)
+            return grad, None
         if not (x._data == 0).any():
             return _flip(cumsum(_flip(grad * y, d), d), d) / x, None
         t, g = x.transpose(d, -1), grad.transpose(d, -1)

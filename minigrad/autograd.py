@@ -317,7 +317,7 @@ def _tensor_cls():
 def _edge(t):
     """Where a gradient for tensor ``t`` must be sent: its grad_fn, or its leaf accumulator."""
     if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
+        return (t._grad_fn, t._output_nr)
     if t._requires_grad:
         acc = t._acc() if t._acc is not None else None
         if acc is None:
@@ -432,8 +432,8 @@ class Function:
             if isinstance(a, Tensor):
                 d = a._data
                 meta.append((d.shape, d.dtype))
-                if a.grad_fn is not None:
-                    edges.append((a.grad_fn, a._output_nr))
+                if a._grad_fn is not None:        # (apply refreshed a stale view)
+                    edges.append((a._grad_fn, a._output_nr))
                 else:
                     edges.append(_edge(a))
             else:
@@ -445,7 +445,7 @@ class Function:
         non_diff = ctx._non_diff
         for i, o in enumerate(outs):
             if o._data.dtype.kind == "f" and (not non_diff or not any(o is n for n in non_diff)):
-                o.grad_fn, o._output_nr, o._requires_grad = ctx, i, True
+                o._grad_fn, o._output_nr, o._requires_grad = ctx, i, True
         if ctx._saved:   # a saved output would be a cycle output -> node -> output
             ctx._saved = [((e[0]._data, e[0]._vc, e[0]._output_nr), e[1])
                           if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]

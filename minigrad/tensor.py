@@ -82,7 +82,7 @@ class Tensor:
     ``requires_grad``; a view also has ``_base`` (the tensor whose memory it reads) and
     ``_view_fn`` (how to take the same view of another tensor:
     :class:`minigrad.autograd.ViewFn`)."""
-    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
+    __slots__ = ("_data", "_grad", "_grad_fn", "_requires_grad", "_output_nr", "_vc", "_acc",
                  "_base", "_hooks", "_view_fn", "_view_version", "__weakref__")
     __array_priority__ = 1000
 
@@ -123,7 +123,7 @@ class Tensor:
         elif sizes:
             raise TypeError(f"Tensor: give data, or sizes (ints), not {data!r} and {sizes}.")
         self._data = _as_array(data, dtype)
-        self._grad = self.grad_fn = self._acc = self._base = self._hooks = self._view_fn = None
+        self._grad = self._grad_fn = self._acc = self._base = self._hooks = self._view_fn = None
         self._output_nr, self._vc = 0, [0]
         self._requires_grad = False
         if requires_grad:
@@ -135,11 +135,25 @@ class Tensor:
         t = object.__new__(cls)
         t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = t._acc = t._base = t._hooks = t._view_fn = None
-        t.grad_fn, t._output_nr, t._requires_grad = grad_fn, output_nr, requires_grad
+        t._grad_fn, t._output_nr, t._requires_grad = grad_fn, output_nr, requires_grad
         t._vc = [0] if vc is None else vc
         return t
 
     # ------------------------------------------------------------------ graph attributes
+    @property
+    def grad_fn(self):
+        """The node of the operation that made this tensor (None for a leaf). A view whose base
+        (or another view of it) changed in place since gets its ``grad_fn`` again first, on the
+        base's new history, as torch regenerates it when it is read."""
+        if self._view_fn is not None and self._view_version != self._vc[0] and \
+                autograd.is_grad_enabled():
+            self._refresh()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
     @property
     def grad(self):
         """The gradient backward left here: on a leaf that requires grad, or on a non-leaf
@@ -264,7 +278,7 @@ class Tensor:
         self._data = value
 
     def detach_(self):
-        self.grad_fn, self._requires_grad = None, False
+        self._grad_fn, self._requires_grad = None, False
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -546,10 +560,10 @@ class Tensor:
             before = Tensor._make(base._data, base._requires_grad, base.grad_fn,
                                   base._output_nr)
             after = _ops.shape.CopySlices.apply(before, new, self._view_fn)
-            base.grad_fn, base._output_nr, base._requires_grad = after.grad_fn, 0, True
+            base._grad_fn, base._output_nr, base._requires_grad = after.grad_fn, 0, True
             self._refresh(force=True)
         else:
-            self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
+            self._grad_fn, self._output_nr = new.grad_fn, new._output_nr
             self._requires_grad = new._requires_grad
             autograd.adopt_saved_output(new, self)
         if retained:
@@ -633,7 +647,7 @@ class Tensor:
             if self._view_fn.no_grad:
                 raise autograd.no_grad_view_error(self)
             fresh = self._view_fn(self._base)
-            self.grad_fn, self._output_nr = fresh.grad_fn, fresh._output_nr
+            self._grad_fn, self._output_nr = fresh.grad_fn, fresh._output_nr
             self._requires_grad = fresh._requires_grad
             self._view_version = self._vc[0]
 

@@ -212,3 +212,20 @@ def test_products_of_zeros_pass_an_infinite_gradient_as_torch():
     # cumprod along a dimension of one element is x itself: gradient ȳ, even at inf
     same(lambda lib, x: (x.cumprod(0) * 2).exp(), np.array([math.inf]))
     same(lambda lib, x: x.cumprod(1) + x, np.array([[math.inf], [-2.0]]))
+
+
+def test_reading_grad_fn_of_a_view_whose_sibling_changed_regenerates_it():
+    """torch gives a view a new grad_fn when it is read after its base (through another view)
+    changed in place; the old one would route the gradient around the change."""
+    got = {}
+    for name, lib in LIBS.items():
+        x = lib.ones(4, requires_grad=True)
+        h = x * 1
+        v1, v2 = h[:2], h[1:]
+        old = v2.grad_fn
+        v1.mul_(3)
+        new = v2.grad_fn
+        assert new is not old
+        (v2 * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        got[name] = x.grad.tolist()
+    assert got["minigrad"] == got["torch"] == [0.0, 3.0, 2.0, 3.0]

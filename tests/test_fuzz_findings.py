@@ -229,3 +229,18 @@ def test_reading_grad_fn_of_a_view_whose_sibling_changed_regenerates_it():
         (v2 * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
         got[name] = x.grad.tolist()
     assert got["minigrad"] == got["torch"] == [0.0, 3.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x.repeat_interleave(1, dim=-1),
+    lambda lib, x: x[:, :1].repeat_interleave(2, dim=-1),
+    lambda lib, x: x.permute(2, 0, 1).repeat_interleave(lib.tensor([2]), dim=1),
+    lambda lib, x: x.permute(2, 0, 1).repeat_interleave(lib.tensor([1, 2]), dim=1),
+])
+def test_repeat_interleave_gives_a_new_tensor_row_by_row(fn):
+    """Never a view of its input (writing into it leaves the input alone), always viewable."""
+    same(lambda lib, x: fn(lib, x).view(-1) * 2, X)
+    for lib in LIBS.values():
+        x = lib.tensor(X)
+        fn(lib, x).add_(1)
+        assert lib.equal(x, lib.tensor(X))

@@ -662,10 +662,16 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             if (r < 0).any():
                 raise RuntimeError("repeat_interleave: repeats can not be negative.")
             idx = Tensor._make(np.repeat(np.arange(n, dtype=np.int64), r))
-            return x[(slice(None),) * d + (idx,)]
+            return _new_rows(x[(slice(None),) * d + (idx,)], input)
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError("repeat_interleave: repeats can not be negative.")
     shape = tuple(x.shape)
     wide = x.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
-    return wide.reshape(*shape[:d], n * repeats, *shape[d + 1:])
+    return _new_rows(wide.reshape(*shape[:d], n * repeats, *shape[d + 1:]), input)
+
+
+def _new_rows(y, x):
+    """As torch's repeat_interleave, a new tensor laid out row by row: never a view of x (a
+    reshape of the expanded x may be one), never in x's order of dimensions."""
+    return y.clone() if np.shares_memory(y._data, x._data) or not y.is_contiguous() else y

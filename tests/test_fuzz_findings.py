@@ -244,3 +244,12 @@ def test_repeat_interleave_gives_a_new_tensor_row_by_row(fn):
         x = lib.tensor(X)
         fn(lib, x).add_(1)
         assert lib.equal(x, lib.tensor(X))
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, 0.5, math.inf])
+def test_the_norm_of_zeros_passes_an_infinite_gradient_as_torch(p):
+    """For p = 2 torch multiplies ȳ by x / ‖x‖ after masking it to 0: inf · 0 is NaN; for
+    other p the mask comes after ȳ is divided in: 0."""
+    z = np.array([[0.0, -0.0, 0.0], [0.5, -1.0, 2.0]])
+    same(lambda lib, x: lib.linalg.vector_norm(x, p, dim=1) * math.inf, z)
+    same(lambda lib, x: lib.linalg.vector_norm(x, p, dim=1) + x.sum(), z)

@@ -407,11 +407,12 @@ class LinalgVectorNorm(Function):
             return sign(x) * (g / Tensor._make(count) * Tensor._make(mask.astype(a.dtype))), \
                 None, None, None
         # as torch: the scale is computed, then set to 0 where y = 0 (a masked_fill, so a
-        # second derivative there is NaN as torch's, not 0)
+        # second derivative there is NaN as torch's, not 0); for p = 2 the scale is x / y and
+        # ȳ multiplies it after the mask, so an infinite ȳ gives NaN there, as torch's
         zero = np.asarray(y._data == 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if p == 2:
-                return x * (g / y).masked_fill(zero, 0.0), None, None, None
+                return g * (x / y).masked_fill(zero, 0.0), None, None, None
             if p < 1:
                 scaled = sign(x) * (x.abs() ** (p - 1)).masked_fill(np.asarray(x._data == 0), 0.0)
                 return scaled * g * y ** (1 - p), None, None, None

@@ -253,3 +253,13 @@ def test_the_norm_of_zeros_passes_an_infinite_gradient_as_torch(p):
     z = np.array([[0.0, -0.0, 0.0], [0.5, -1.0, 2.0]])
     same(lambda lib, x: lib.linalg.vector_norm(x, p, dim=1) * math.inf, z)
     same(lambda lib, x: lib.linalg.vector_norm(x, p, dim=1) + x.sum(), z)
+
+
+@pytest.mark.parametrize("a, b", [
+    (np.zeros(0, bool), np.zeros(0, np.float32)), (B, np.zeros(0, np.float32)),
+    (np.zeros(0, np.float32), I), (np.zeros((2, 3), np.int64), np.zeros(0)),
+    (np.zeros(0), X[0]), (np.zeros((0, 3), bool), np.zeros((2, 3), np.int64)),
+])
+def test_an_empty_tensor_cat_skips_still_counts_in_its_dtype(a, b):
+    same(lambda lib, x, y: lib.cat([x, y]), a, b)
+    same(lambda lib, x, y: lib.cat([y, x, y]), a, b)

@@ -461,7 +461,8 @@ def getitem(x, key):
 
 def cat(tensors, dim=0):
     """The tensors joined along ``dim``, promoted to one dtype (torch's table). As torch, a
-    1-D empty tensor (shape (0,)) is skipped whatever the others' shapes."""
+    1-D empty tensor (shape (0,)) is skipped whatever the others' shapes, but its dtype
+    still counts in the promotion."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors.")
@@ -476,7 +477,7 @@ def cat(tensors, dim=0):
         raise RuntimeError(f"cat: tensors must have the same number of dimensions, got shapes "
                            f"{[tuple(t.shape) for t in tensors]}.")
     d = _dim(dim, kept[0].ndim, "cat")
-    dt = result_type(*kept)
+    dt = result_type(*tensors)
     return Cat.apply(d, *(_cast(t, dt) for t in tensors))
 
 

@@ -263,3 +263,14 @@ def test_the_norm_of_zeros_passes_an_infinite_gradient_as_torch(p):
 def test_an_empty_tensor_cat_skips_still_counts_in_its_dtype(a, b):
     same(lambda lib, x, y: lib.cat([x, y]), a, b)
     same(lambda lib, x, y: lib.cat([y, x, y]), a, b)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumprod_through_zeros_passes_an_infinite_gradient_as_torch(dim):
+    """Without a graph of the backward, torch masks each line after its first zero instead
+    of multiplying by 0, so log10(cumprod(x)) of an x holding zeros has finite gradients."""
+    z = np.array([[0.5, 0.0, -1.2, 0.0], [0.0, 2.0, 0.7, 1.5], [0.3, -0.4, 1.1, 0.9],
+                  [1.3, 0.0, 0.0, 0.2]])
+    same(lambda lib, x: x.cumprod(dim).log10(), z)
+    same(lambda lib, x: x.cumprod(dim) * math.inf, z)
+    same(lambda lib, x: (x.cumprod(dim) * 3).sin(), z)

@@ -415,8 +415,10 @@ class Cumprod(Function):
 
     VJP (as torch): with no zero in x, x̄ = (the running sum from the end of ȳ ⊙ y) / x;
     with a zero, x̄ₖ = Σᵢ≥ₖ ȳᵢ Πⱼ≤ᵢ,ⱼ≠ₖ xⱼ, from the running products of x with its k-th
-    element set to 1 (no division by zero); along a dimension of one element, x̄ = ȳ.
-    Saves x and y."""
+    element set to 1 (no division by zero); along a dimension of one element, x̄ = ȳ. When
+    no graph of the backward is made, torch's O(n) way for a line with zeros (numbers for
+    numbers, an infinite ȳ too): the formula without zeros before the first zero z, at z
+    y_(z−1) · Σ ȳᵢ Π_(z<j≤i) xⱼ over z ≤ i < the next zero, 0 after z. Saves x and y."""
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -433,6 +435,8 @@ class Cumprod(Function):
             return grad, None
         if not (x._data == 0).any():
             return _flip(cumsum(_flip(grad * y, d), d), d) / x, None
+        if not is_grad_enabled():
+            return Tensor._make(_cumprod_vjp_with_zeros(x._data, y._data, grad._data, d)), None
         t, g = x.transpose(d, -1), grad.transpose(d, -1)
         n = t.shape[-1]
         rows = t.unsqueeze(-2).expand(*t.shape[:-1], n, n)        # [..., k, j] = x_j
@@ -440,6 +444,21 @@ class Cumprod(Function):
         upper = np.triu(np.ones((n, n), dtype=bool))                # i ≥ k
         gx = (where(upper, running, 0.0) * g.unsqueeze(-2)).sum(-1)
         return gx.transpose(d, -1), None
+
+
+def _cumprod_vjp_with_zeros(x, y, g, d):
+    """torch's first-order VJP of cumprod along d for an x holding zeros, on arrays: each
+    line's part after its first zero is masked out (not multiplied by 0), as torch does."""
+    zeros = np.cumsum(x == 0, axis=d)
+    before, first = zeros == 0, (zeros == 1) & (x == 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = np.where(before, y * g, 0)
+        gx = np.where(before, np.flip(np.cumsum(np.flip(w, d), d), d) / x, 0)
+        run = np.cumprod(np.where((zeros == 1) & ~first, x, 1), axis=d)
+        at_z = (run * np.where(zeros == 1, g, 0)).sum(axis=d, keepdims=True)
+        z = np.argmax(first, axis=d, keepdims=True)           # the first zero's place
+        prev = np.where(z == 0, 1, np.take_along_axis(y, np.maximum(z - 1, 0), axis=d))
+        return np.where(first, at_z * prev, gx).astype(x.dtype)
 
 
 def cumprod(input, dim, dtype=None):

@@ -274,3 +274,14 @@ def test_cumprod_through_zeros_passes_an_infinite_gradient_as_torch(dim):
     same(lambda lib, x: x.cumprod(dim).log10(), z)
     same(lambda lib, x: x.cumprod(dim) * math.inf, z)
     same(lambda lib, x: (x.cumprod(dim) * 3).sin(), z)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, a: lib.fmod(a, lib.tensor(0)), lambda lib, a: lib.remainder(a, lib.tensor([0])),
+    lambda lib, a: a // lib.tensor(0), lambda lib, a: a.fmod(0),
+    lambda lib, a: lib.remainder(3, a * 0),
+    lambda lib, a: lib.fmod(a.reshape(-1, 1), lib.zeros(2, dtype=lib.int64)),
+])
+def test_an_integer_division_by_zero_with_no_elements_divides_nothing(fn):
+    same(fn, np.zeros(0, np.int64))
+    both_raise(fn, np.arange(1, 4), match="ZeroDivisionError")   # with elements: refused

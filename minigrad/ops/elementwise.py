@@ -947,7 +947,8 @@ def expm1(x):
 # ---------------------------------------------------------------- integer-style division
 def _division_operands(op, a, b):
     """The operands of floor_divide, remainder and fmod promoted as for a − b; refused, as
-    torch, for bool tensors and for an integer division by zero."""
+    torch, for bool tensors and for an integer division by zero (one that is done: a result
+    with no elements divides nothing, and shapes that do not broadcast are refused first)."""
     b = _operand(b, a)
     if not isinstance(a, Tensor):
         a = Tensor._make(np.asarray(a, result_type(a, b)))        # remainder(number, tensor)
@@ -957,11 +958,19 @@ def _division_operands(op, a, b):
         raise NotImplementedError(f"{op}: not implemented for bool tensors (shapes "
                                   f"{tuple(a.shape)} and {np.shape(_d(b))}), as in torch; "
                                   f"convert them with .long() first.")
-    if dt.kind in "iu" and np.any(np.asarray(_d(b)) == 0):
+    if dt.kind in "iu" and np.any(np.asarray(_d(b)) == 0) and _divides(a, b):
         raise RuntimeError(f"{op}: ZeroDivisionError: integer division by zero (dividend of "
                            f"shape {tuple(a.shape)}, divisor of shape {np.shape(_d(b))} "
                            f"holding a 0); use a floating-point tensor to get inf or NaN.")
     return a, b
+
+
+def _divides(a, b):
+    """Whether a ⊘ b divides anything: its shapes broadcast to a shape with elements."""
+    try:
+        return 0 not in np.broadcast_shapes(tuple(a.shape), np.shape(_d(b)))
+    except ValueError:
+        return False
 
 
 def _quotient(op, a, b):

@@ -285,3 +285,20 @@ def test_cumprod_through_zeros_passes_an_infinite_gradient_as_torch(dim):
 def test_an_integer_division_by_zero_with_no_elements_divides_nothing(fn):
     same(fn, np.zeros(0, np.int64))
     both_raise(fn, np.arange(1, 4), match="ZeroDivisionError")   # with elements: refused
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.nn.functional.softmax(x, -1), lambda lib, x: x.log_softmax(0),
+    lambda lib, x: lib.nn.functional.layer_norm(x, (x.shape[-1],)),
+    lambda lib, x: lib.nn.functional.rms_norm(x, x.shape[-2:]),
+    lambda lib, x: x.cumsum(0), lambda lib, x: x.cumprod(-1),
+    lambda lib, x: x.index_select(1, lib.tensor([0, 1, 1])),
+    lambda lib, x: lib.cat([x, x], 1), lambda lib, x: lib.stack([x, x], -1),
+])
+@pytest.mark.parametrize("perm", [(0, 2, 1), (2, 1, 0), (1, 0, 2)])
+def test_new_tensors_are_laid_out_row_by_row_as_torch(fn, perm):
+    """Whatever the order of the input's dimensions, these give a tensor laid out row by row
+    in torch, so .view of it works (numpy kept the input's order)."""
+    same(lambda lib, x: fn(lib, x.permute(*perm)).view(-1), X)
+    a, b = fn(mg, mg.tensor(X).permute(*perm)), fn(torch, torch.tensor(X).permute(*perm))
+    assert _layout(mg, a) == _layout(torch, b)

@@ -21,6 +21,13 @@ def _view_of(out, x):
     return t
 
 
+def row_major(a):
+    """``a`` laid out row by row (C order), as torch lays out the new tensor of most ops
+    (softmax, layer_norm, cumsum, cat, index_select...) whatever its input's order, so that
+    ``.view`` of it works as torch's does; numpy keeps its input's order instead."""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
 def unbroadcast(grad, shape):
     """Reduce ``grad`` back to ``shape`` by summing over the dimensions broadcasting added.
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .broadcast import row_major
 from .elementwise import select
 from .shape import IndexAdd, _dim
 
@@ -230,7 +231,7 @@ class IndexSelect(Function):
     @staticmethod
     def forward(ctx, x, key):
         ctx.key, ctx.shape = key, np.atleast_1d(x._data).shape
-        out = np.atleast_1d(x._data)[key]
+        out = row_major(np.atleast_1d(x._data)[key])
         return out.reshape(()) if x.ndim == 0 else out
 
     @staticmethod

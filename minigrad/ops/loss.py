@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .broadcast import unbroadcast
+from .broadcast import row_major, unbroadcast
 from .elementwise import float_only, log1p, select, where
 
 
@@ -27,7 +27,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = Tensor._make(_softmax_array(x._data, dim))
+        y = Tensor._make(row_major(_softmax_array(x._data, dim)))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -56,7 +56,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        z = Tensor._make(_stable_log_softmax(x._data, dim))
+        z = Tensor._make(row_major(_stable_log_softmax(x._data, dim)))
         ctx.save_for_backward(z)
         ctx.dim = dim
         return z

@@ -7,7 +7,7 @@ mean ⟨·⟩ runs over the normalized (last) dimensions.
 import numpy as np
 
 from ..autograd import Function
-from .broadcast import unbroadcast, unbroadcast_array
+from .broadcast import row_major, unbroadcast, unbroadcast_array
 from .elementwise import float_only
 
 
@@ -52,7 +52,7 @@ class LayerNorm(Function):
             y *= weight._data
         if bias is not None:
             y += bias._data
-        return y
+        return row_major(y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -111,7 +111,7 @@ class RmsNorm(Function):
         y = d / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps)
         if weight is not None:
             y *= weight._data
-        return y
+        return row_major(y)
 
     @staticmethod
     def backward(ctx, grad):

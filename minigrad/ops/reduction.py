@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from .broadcast import row_major
 from .elementwise import _floating, maximum, minimum, select, where
 
 values_indices = namedtuple("max", ["values", "indices"])
@@ -395,7 +396,7 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumsum(x._data, axis=dim) if x.ndim else x._data.copy()
+        return row_major(np.cumsum(x._data, axis=dim)) if x.ndim else x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -423,7 +424,8 @@ class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = Tensor._make(np.cumprod(x._data, axis=dim) if x.ndim else x._data.copy())
+        y = Tensor._make(row_major(np.cumprod(x._data, axis=dim)) if x.ndim else
+                         x._data.copy())
         ctx.save_for_backward(x, y)
         return y
 

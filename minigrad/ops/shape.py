@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .broadcast import _view_of, unbroadcast
+from .broadcast import _view_of, row_major, unbroadcast
 from .elementwise import _cast, result_type, select
 
 
@@ -272,7 +272,7 @@ class Cat(Function):
         xs = [x for x, skip in zip(xs, ctx.skipped) if not skip]
         ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
         try:
-            return np.concatenate([x._data for x in xs], axis=dim)
+            return row_major(np.concatenate([x._data for x in xs], axis=dim))
         except ValueError:
             raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} cannot be "
                                f"concatenated along dim {dim}: all other dimensions must "

@@ -100,3 +100,33 @@ def test_finite_differences_referee_where_torch_is_wrong():
     # and the referee does not excuse minigrad: a wrong minigrad gradient is not torch's error
     mg_pool[0].grad = mg_pool[0].grad + 1.0
     assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+
+
+def test_the_referee_moves_only_the_leaves_it_referees():
+    """An infinite leaf elsewhere in the program (here one no output uses) does not stop
+    central differences from refereeing var(dim=())'s gradient."""
+    a = np.array([[1.049, -1.936], [0.745, 0.389], [-0.524, 1.359]])
+    steps = [fuzz.leaf(np.array(np.inf), True), fuzz.leaf(a, True), fuzz.Step("neg", (1,)),
+             fuzz.Step("reduce", (2,), {"how": "var", "dim": (), "keepdim": False})]
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    assert fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    assert fuzz.torch_is_wrong(steps, [1], mg_pool, torch_pool)
+    mg_pool[1].grad = mg_pool[1].grad * 1.01
+    assert not fuzz.torch_is_wrong(steps, [1], mg_pool, torch_pool)
+
+
+def test_a_float32_difference_is_refereed_by_the_float64_gradient():
+    """torch's float32 layer_norm weight gradient at a row of ties is round-off scaled by
+    1/√ε, not 0; the same program in float64 (where both libraries give 0) sides with
+    minigrad. A minigrad gradient off by more than float32's tolerance is not excused."""
+    ties = np.array([[-1.7, -1.7]] * 4, np.float32)
+    w, b = np.array([0.8976, 1.0741], np.float32), np.array([0.2676, 0.871], np.float32)
+    steps = [fuzz.leaf(ties, True), fuzz.leaf(w, True), fuzz.leaf(b, True),
+             fuzz.Step("layer_norm", (0, 1, 2), {"shape": (2,), "how": "layer"})]
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    found = fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    assert [f.split(" (")[0] for f in found] == ["leaf t1"], found
+    np.testing.assert_array_equal(fuzz.to_np(mg_pool[1].grad), 0.0)
+    assert fuzz.torch_is_wrong(steps, [1], mg_pool, torch_pool)
+    mg_pool[1].grad = mg_pool[1].grad + 1e-3
+    assert not fuzz.torch_is_wrong(steps, [1], mg_pool, torch_pool)

@@ -107,9 +107,15 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x, approximate):
         d = x._data
-        if approximate == "tanh":
-            inner = np.tanh(_SQRT_2_OVER_PI * (d + 0.044715 * (d * d * d)))
-            y = 0.5 * d * (1 + inner)
+        if approximate == "tanh":      # tanh(√(2/π)(x + 0.044715x³)), then ½x(1 + t), in place
+            inner = np.multiply(d, d, out=np.empty_like(d))
+            inner *= d
+            inner *= 0.044715
+            inner += d
+            inner *= _SQRT_2_OVER_PI
+            np.tanh(inner, out=inner)
+            y = np.multiply(d, 0.5, out=np.empty_like(d))
+            y *= inner + 1
         else:
             inner = 0.5 * (1 + special.erf(d * (1 / math.sqrt(2))))
             y = d * inner
@@ -134,12 +140,29 @@ class Gelu(Function):
     @staticmethod
     def array_backward(ctx, grad):
         x, t = (s._data for s in ctx.saved_tensors)
+        # backward's formula, each operation in the same order, into three buffers
         with np.errstate(invalid="ignore", over="ignore"):
             if ctx.approximate == "tanh":
-                d = 0.5 * (1 + t + x * (1 - t * t) * (_SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)))
+                s = np.multiply(x, 3 * 0.044715, out=np.empty_like(x))
+                s *= x
+                s += 1
+                s *= _SQRT_2_OVER_PI                      # √(2/π)(1 + 3·0.044715x²)
+                b = np.multiply(t, t, out=np.empty_like(t))
+                np.subtract(1, b, out=b)
+                b *= x
+                b *= s                                    # x(1 − t²)·…
+                d = np.add(t, 1, out=s)
+                d += b
+                d *= 0.5
             else:
-                d = t + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-            return grad * d, None
+                d = np.multiply(x, -0.5, out=np.empty_like(x))
+                d *= x
+                np.exp(d, out=d)
+                d *= x
+                d *= 1 / math.sqrt(2 * math.pi)          # x·φ(x)
+                d += t                                    # Φ(x) + x·φ(x)
+            d *= grad
+            return d, None
 
 
 class Silu(Function):

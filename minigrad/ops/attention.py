@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _Defaults
-from .broadcast import unbroadcast
+from .broadcast import unbroadcast, unbroadcast_array
 from .elementwise import where
 
 
@@ -33,9 +33,11 @@ def _softmax_rows(s):
         m = np.where(dead, 0, m)
     else:
         dead = None
-    e = np.exp(s - m)
-    z = e.sum(axis=-1, keepdims=True)
-    return e / (z if dead is None else np.where(dead, 1, z)), dead
+    e = s - m
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True) if dead is None else \
+        np.where(dead, 1, e.sum(axis=-1, keepdims=True))
+    return e, dead
 
 
 class ScaledDotProductAttention(Function):
@@ -65,7 +67,8 @@ class ScaledDotProductAttention(Function):
         if scale is None:        # d_k = 0: Q·Kᵀ is all zeros, whatever the scale (torch)
             scale = 1 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
         bias = _bias(mask, causal, q.shape[-2], k.shape[-2], q._data.dtype)
-        s = q._data @ np.swapaxes(k._data, -1, -2) * scale
+        s = q._data @ np.swapaxes(k._data, -1, -2)
+        s *= scale
         if bias is not None:
             try:
                 s = s + bias
@@ -108,6 +111,32 @@ class ScaledDotProductAttention(Function):
         gm = None
         if nm and grad._data.size:      # torch gives an empty attention's mask no gradient
             gm = unbroadcast(ds, ctx._input_meta[3][0])
+        return gq, gk, gv, gm, None, None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        q, k, v, a, _ = (None if t is None else t._data for t in ctx.saved_tensors)
+        drop = None if ctx.drop is None else ctx.drop._data
+        scale, mt = ctx.scale, lambda m: np.swapaxes(m, -1, -2)
+        nq, nk, nv, nm = ctx.needs_input_grad[:4]
+        gv = unbroadcast_array(mt(a if drop is None else a * drop) @ grad, v.shape) \
+            if nv else None
+        ga = grad @ mt(v)
+        if drop is not None:
+            ga *= drop
+        ga -= (ga * a).sum(axis=-1, keepdims=True)
+        ga *= a                                    # dS = A ⊙ (Ā − Σⱼ Āⱼ Aⱼ), in Ā's buffer
+        ds = ga
+        gq = gk = None
+        if nq:
+            gq = ds @ k
+            gq *= scale
+            gq = unbroadcast_array(gq, q.shape)
+        if nk:
+            gk = mt(ds) @ q
+            gk *= scale
+            gk = unbroadcast_array(gk, k.shape)
+        gm = unbroadcast_array(ds, ctx._input_meta[3][0]) if nm and grad.size else None
         return gq, gk, gv, gm, None, None, None
 
 

@@ -77,21 +77,27 @@ class LayerNorm(Function):
     def array_backward(ctx, grad):
         x, weight = ctx.saved_tensors
         d, dims = x._data, ctx.dims
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        # backward's formula, each operation in the same order, in three full-size buffers
         with np.errstate(invalid="ignore", divide="ignore"):
-            xc = d - d.mean(axis=dims, keepdims=True)
-            rstd = 1 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + ctx.eps)
-            xhat = xc * rstd
-            nx, nw, nb = ctx.needs_input_grad[:3]
-            gx = gw = gb = None
+            xhat = d - d.mean(axis=dims, keepdims=True)                    # x − μ
+            tmp = np.multiply(xhat, xhat, out=np.empty_like(xhat))
+            rstd = 1 / np.sqrt(tmp.mean(axis=dims, keepdims=True) + ctx.eps)
+            xhat *= rstd                                                   # x̂
+            shape = tuple(weight.shape) if weight is not None else xhat.shape[-len(dims):]
+            if nw:                       # its own array: tmp is written again below
+                gw = unbroadcast_array(grad * xhat, shape)
+            if nb:
+                gb = unbroadcast_array(grad, shape)
             if nx:
-                g = grad * weight._data if weight is not None else grad
-                gx = rstd * (g - g.mean(axis=dims, keepdims=True)
-                             - xhat * (g * xhat).mean(axis=dims, keepdims=True))
-        shape = tuple(weight.shape) if weight is not None else xhat.shape[-len(dims):]
-        if nw:
-            gw = unbroadcast_array(grad * xhat, shape)
-        if nb:
-            gb = unbroadcast_array(grad, shape)
+                g = grad * weight._data if weight is not None else grad.copy()     # ĝ
+                mean_g = g.mean(axis=dims, keepdims=True)
+                mean_gx = np.multiply(g, xhat, out=tmp).mean(axis=dims, keepdims=True)
+                g -= mean_g                                                # ĝ − ⟨ĝ⟩
+                g -= np.multiply(xhat, mean_gx, out=tmp)                   # − x̂ ⊙ ⟨ĝ ⊙ x̂⟩
+                g *= rstd
+                gx = g
         return gx, gw, gb, None, None
 
 

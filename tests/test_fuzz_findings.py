@@ -302,3 +302,24 @@ def test_new_tensors_are_laid_out_row_by_row_as_torch(fn, perm):
     same(lambda lib, x: fn(lib, x.permute(*perm)).view(-1), X)
     a, b = fn(mg, mg.tensor(X).permute(*perm)), fn(torch, torch.tensor(X).permute(*perm))
     assert _layout(mg, a) == _layout(torch, b)
+
+
+@pytest.mark.parametrize("weight", [False, True])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_layer_norm_with_an_infinite_upstream_gradient_as_torch(weight, create_graph):
+    """A row whose upstream gradient holds ±inf or NaN has no gradient the formula's order
+    decides (the exact limit, ±inf by each Jacobian entry's sign, is neither library's):
+    minigrad gives torch's NaN and ±inf, row by row; finite rows are untouched."""
+    x = rng.standard_normal((4, 5))
+    g = rng.standard_normal((4, 5))
+    g[0, 1], g[1, 3], g[1, 0], g[2, 2] = math.inf, -math.inf, math.inf, math.nan
+    w = rng.standard_normal(5)
+    got = []
+    for lib in (torch, mg):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.layer_norm(xt, (5,), lib.tensor(w) if weight else None)
+        gx, = lib.autograd.grad(y, xt, lib.tensor(g), create_graph=create_graph)
+        got.append(np.asarray(gx.detach()))
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-7, atol=1e-12, equal_nan=True)
+    assert np.isinf(got[0]).any() or np.isnan(got[0][:3]).all()
+    assert np.isfinite(got[1][3]).all()

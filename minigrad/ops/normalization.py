@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Function
 from .broadcast import row_major, unbroadcast, unbroadcast_array
-from .elementwise import float_only
+from .elementwise import float_only, where
 
 
 def _norm_dims(x, normalized_shape, op):
@@ -37,7 +37,11 @@ class LayerNorm(Function):
     VJP: with ĝ = ȳ ⊙ γ,
          x̄ = (1/√(σ² + ε)) · (ĝ − ⟨ĝ⟩ − x̂ ⊙ ⟨ĝ ⊙ x̂⟩),
          γ̄ = Σ_batch ȳ ⊙ x̂,   β̄ = Σ_batch ȳ.
-    Saves x, γ; μ and σ² are recomputed in backward from x (cheap, and differentiable)."""
+    Where ĝ or x is not finite (an infinite upstream gradient) x̄ has no value the formula's
+    order of operations decides (the exact limit, ±∞ by the sign of each Jacobian entry, is
+    given by neither library); those rows take torch's order, :func:`_torch_order`, so the
+    NaN and ±inf are torch's. Saves x, γ; μ and σ² are recomputed in backward from x (cheap,
+    and differentiable)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
@@ -67,6 +71,10 @@ class LayerNorm(Function):
             g = grad * weight if weight is not None else grad
             gx = rstd * (g - g.mean(dim=dims, keepdim=True)
                          - xhat * (g * xhat).mean(dim=dims, keepdim=True))
+            bad = _nonfinite_rows(g._data, x._data, dims)
+            if bad.any():
+                gx = where(bad, _torch_order(x, g, rstd, lambda t: t.sum(dim=dims, keepdim=True),
+                                             dims), gx)
         if nw:
             gw = unbroadcast(grad * xhat, weight.shape)
         if nb:
@@ -92,13 +100,37 @@ class LayerNorm(Function):
                 gb = unbroadcast_array(grad, shape)
             if nx:
                 g = grad * weight._data if weight is not None else grad.copy()     # ĝ
+                bad = _nonfinite_rows(g, d, dims)
                 mean_g = g.mean(axis=dims, keepdims=True)
                 mean_gx = np.multiply(g, xhat, out=tmp).mean(axis=dims, keepdims=True)
                 g -= mean_g                                                # ĝ − ⟨ĝ⟩
                 g -= np.multiply(xhat, mean_gx, out=tmp)                   # − x̂ ⊙ ⟨ĝ ⊙ x̂⟩
                 g *= rstd
                 gx = g
+                if bad.any():
+                    ghat = grad * weight._data if weight is not None else grad
+                    gx = np.where(bad, _torch_order(d, ghat, rstd, lambda t: t.sum(
+                        axis=dims, keepdims=True), dims), gx)
         return gx, gw, gb, None, None
+
+
+def _nonfinite_rows(g, x, dims):
+    """The rows (over the normalized dims, kept) where ĝ or x holds an inf or a NaN."""
+    with np.errstate(invalid="ignore"):
+        return ~(np.isfinite(g).all(axis=dims, keepdims=True)
+                 & np.isfinite(x).all(axis=dims, keepdims=True))
+
+
+def _torch_order(x, g, rstd, total, dims):
+    """layer_norm's x̄ as torch's kernel computes it: a·ĝ + b·x + c, with a = rstd,
+    b = (Σĝ·μ − Σĝx)·a³/n and c = −b·μ − Σĝ·a/n — the same VJP in another order, which
+    decides where an infinite ĝ gives NaN and where ±inf. On arrays or tensors (``total``
+    sums over the normalized dims, keeping them)."""
+    n = int(np.prod([x.shape[i] for i in dims]))
+    mu, ds, db = total(x) / n, total(g * x), total(g)
+    b = (db * mu - ds) * rstd * rstd * rstd / n
+    c = -b * mu - db * rstd / n
+    return rstd * g + b * x + c
 
 
 class RmsNorm(Function):

@@ -155,6 +155,9 @@ def _index_layout(out, x, key):
     dimensions, then each index array, with stride 0 elsewhere — from the fastest, an input
     with stride 0 in either dimension leaving the choice to the next one; numpy picks its own
     order. Keys of slices, None and arrays (integers were applied first, by getitem)."""
+    if isinstance(key, np.ndarray) and key.dtype != bool and key.flags.c_contiguous and \
+            x.flags.c_contiguous and out.flags.c_contiguous:
+        return out           # a lookup of rows, W[idx]: row by row in both libraries
     parts = list(_with_ellipsis(key))
     at = next(i for i, k in enumerate(parts) if k is Ellipsis)
     n_x = sum(1 if k is not None else 0 for k in parts if k is not Ellipsis) + sum(

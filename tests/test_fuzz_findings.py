@@ -323,3 +323,17 @@ def test_layer_norm_with_an_infinite_upstream_gradient_as_torch(weight, create_g
     np.testing.assert_allclose(got[1], got[0], rtol=1e-7, atol=1e-12, equal_nan=True)
     assert np.isinf(got[0]).any() or np.isnan(got[0][:3]).all()
     assert np.isfinite(got[1][3]).all()
+
+
+def test_float32_layer_norm_of_equal_values_is_exact_as_torch():
+    """torch's kernel gives x − μ = 0 for a row of equal float32 values, so y = β exactly;
+    a float32 mean is off by round-off, which 1/√ε scales up to 1e-5."""
+    rows = np.array([[0.643] * 6, [-1.7] * 6, [0.1] * 6], np.float32)
+    for lib in LIBS.values():
+        y = lib.nn.functional.layer_norm(lib.tensor(rows).reshape(3, 2, 3), (2, 3))
+        assert np.asarray(y.detach() if lib is mg else y.numpy()).tolist() == [[[0.0] * 3] * 2] * 3
+    w, b = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    for lib in LIBS.values():
+        y = lib.nn.functional.layer_norm(lib.tensor(rows), (6,), lib.tensor(w), lib.tensor(b))
+        np.testing.assert_array_equal(np.asarray(y.detach() if lib is mg else y.numpy()),
+                                      np.broadcast_to(b, (3, 6)))

@@ -7,6 +7,7 @@ mean ⟨·⟩ runs over the normalized (last) dimensions.
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import float64
 from .broadcast import row_major, unbroadcast, unbroadcast_array
 from .elementwise import float_only, where
 
@@ -48,8 +49,7 @@ class LayerNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
         d = x._data
-        mu = d.mean(axis=dims, keepdims=True)
-        xc = d - mu
+        xc = d - _mean(d, dims)
         rstd = 1.0 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
         y = xc * rstd
         if weight is not None:
@@ -62,7 +62,7 @@ class LayerNorm(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         dims = ctx.dims
-        xc = x - x.mean(dim=dims, keepdim=True)
+        xc = x - x.mean(dim=dims, keepdim=True, dtype=float64).to(x.dtype)      # as _mean
         rstd = ((xc * xc).mean(dim=dims, keepdim=True) + ctx.eps) ** -0.5
         xhat = xc * rstd
         nx, nw, nb = ctx.needs_input_grad[:3]
@@ -89,7 +89,7 @@ class LayerNorm(Function):
         gx = gw = gb = None
         # backward's formula, each operation in the same order, in three full-size buffers
         with np.errstate(invalid="ignore", divide="ignore"):
-            xhat = d - d.mean(axis=dims, keepdims=True)                    # x − μ
+            xhat = d - _mean(d, dims)                                      # x − μ
             tmp = np.multiply(xhat, xhat, out=np.empty_like(xhat))
             rstd = 1 / np.sqrt(tmp.mean(axis=dims, keepdims=True) + ctx.eps)
             xhat *= rstd                                                   # x̂
@@ -112,6 +112,13 @@ class LayerNorm(Function):
                     gx = np.where(bad, _torch_order(d, ghat, rstd, lambda t: t.sum(
                         axis=dims, keepdims=True), dims), gx)
         return gx, gw, gb, None, None
+
+
+def _mean(d, dims):
+    """μ summed in float64 and given the input's dtype: as exact as torch's kernel (a row of
+    equal float32 values has μ equal to them, so x − μ = 0 and y = β, where a float32 sum
+    is off by round-off that 1/√ε then scales up to 1e-5)."""
+    return d.mean(axis=dims, keepdims=True, dtype=np.float64).astype(d.dtype, copy=False)
 
 
 def _nonfinite_rows(g, x, dims):

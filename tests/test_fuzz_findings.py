@@ -337,3 +337,27 @@ def test_float32_layer_norm_of_equal_values_is_exact_as_torch():
         y = lib.nn.functional.layer_norm(lib.tensor(rows), (6,), lib.tensor(w), lib.tensor(b))
         np.testing.assert_array_equal(np.asarray(y.detach() if lib is mg else y.numpy()),
                                       np.broadcast_to(b, (3, 6)))
+
+
+ONE_CLASS, ZERO_LOG_PROB = np.array([[5.0]]), np.array([[-1.0, 0.0]])
+
+
+@pytest.mark.parametrize("fn, z", [
+    (lambda F, lib, z: F.cross_entropy(z, lib.tensor([0]), reduction="none"), ONE_CLASS),
+    (lambda F, lib, z: F.cross_entropy(z, lib.tensor([0]), reduction="none", ignore_index=0),
+     ONE_CLASS),
+    (lambda F, lib, z: F.cross_entropy(z, lib.tensor([0]), reduction="none", ignore_index=0,
+                                       label_smoothing=0.1), ONE_CLASS),
+    (lambda F, lib, z: F.cross_entropy(z, lib.tensor([[1.0]]), reduction="none"), ONE_CLASS),
+    (lambda F, lib, z: F.nll_loss(z, lib.tensor([1]), reduction="none"), ZERO_LOG_PROB),
+    (lambda F, lib, z: F.nll_loss(z, lib.tensor([1]), reduction="none", ignore_index=1),
+     ZERO_LOG_PROB),
+    (lambda F, lib, z: F.cross_entropy(z[0], lib.tensor(0), reduction="none"), ONE_CLASS),
+    (lambda F, lib, z: F.nll_loss(z[0], lib.tensor(1), reduction="none"), ZERO_LOG_PROB),
+    (lambda F, lib, z: F.cross_entropy(z[0], lib.tensor([1.0]), reduction="none"), ONE_CLASS),
+    (lambda F, lib, z: F.cross_entropy(z, lib.tensor([0]), reduction="sum"), ONE_CLASS),
+])
+def test_losses_of_zero_have_torchs_sign(fn, z):
+    """1 / loss tells +0 from −0: −z[target] is −0 where z[target] = 0, an ignored target
+    gives +0, and so does a class index without a batch dimension (torch sums it into 0)."""
+    same(lambda lib, z: 1 / fn(lib.nn.functional, lib, z), z)

@@ -108,6 +108,13 @@ def _targets(logits, target, ignore_index, op):
     return cdim, onehot, valid
 
 
+def _nll_zeros(per_item, counted):
+    """Class-index losses with torch's signs of zero: −z is −0 where z = 0, an ignored item's
+    loss +0, and one item without a batch dimension +0 too (torch sums it into a 0)."""
+    per_item = np.where(counted, per_item, per_item.dtype.type(0))
+    return per_item if per_item.ndim else per_item + 0.0
+
+
 def _reduce(per_item, weight_sum, reduction, op):
     if reduction == "mean":                     # the mean of nothing (all ignored) is NaN
         return per_item.sum() / weight_sum if weight_sum else np.full((), np.nan, per_item.dtype)
@@ -161,6 +168,8 @@ class CrossEntropy(Function):
         else:                                     # as torch: 0 · (−∞) = NaN
             terms = y * z
         per_item = -terms.sum(axis=cdim)
+        if indices:
+            per_item = _nll_zeros(per_item, y.any(axis=cdim))
         return _reduce(per_item, count, reduction, "cross_entropy")
 
     @staticmethod
@@ -201,7 +210,9 @@ class NllLoss(Function):
     @staticmethod
     def forward(ctx, z, onehot, cdim, reduction, count):
         ctx.onehot, ctx.cdim, ctx.reduction, ctx.count = onehot, cdim, reduction, count
-        per_item = 0.0 - np.where(onehot != 0, z._data, 0).sum(axis=cdim)   # +0 when ignored
+        picked = onehot != 0
+        per_item = _nll_zeros(-np.where(picked, z._data, 0).sum(axis=cdim),
+                              picked.any(axis=cdim))
         return _reduce(per_item, count, reduction, "nll_loss")
 
     @staticmethod

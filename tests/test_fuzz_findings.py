@@ -361,3 +361,14 @@ def test_losses_of_zero_have_torchs_sign(fn, z):
     """1 / loss tells +0 from −0: −z[target] is −0 where z[target] = 0, an ignored target
     gives +0, and so does a class index without a batch dimension (torch sums it into 0)."""
     same(lambda lib, z: 1 / fn(lib.nn.functional, lib, z), z)
+
+
+def test_rms_norm_rounds_as_torch():
+    """x · (1/√(⟨x²⟩ + ε)) in torch's order: near −1 (one element, ε = float64's eps) log1p
+    turns a last-bit difference into a visible one (the values; its gradient, the product
+    of a tiny derivative and a huge one, is round-off in both libraries)."""
+    x = np.array([[-0.257], [-1.3]])
+    got = [np.asarray(lib.nn.functional.rms_norm(lib.tensor(x), (1,)).log1p())
+           for lib in LIBS.values()]
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-7)
+    same(lambda lib, x: lib.nn.functional.rms_norm(x, (3,)), X[0, :, :3])

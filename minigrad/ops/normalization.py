@@ -153,7 +153,8 @@ class RmsNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.dims, ctx.eps = dims, eps
         d = x._data
-        y = d / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps)
+        # x · (1/√…) in torch's order, not x / √…: the same last bits as torch's
+        y = d * (1.0 / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps))
         if weight is not None:
             y *= weight._data
         return row_major(y)

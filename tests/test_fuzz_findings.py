@@ -372,3 +372,16 @@ def test_rms_norm_rounds_as_torch():
            for lib in LIBS.values()]
     np.testing.assert_allclose(got[0], got[1], rtol=1e-7)
     same(lambda lib, x: lib.nn.functional.rms_norm(x, (3,)), X[0, :, :3])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib: lib.ones(4, 2, 1).transpose(-3, 1) * 1,
+    lambda lib: lib.ones(3, 1, 4).transpose(0, 2) + lib.ones(3, 1, 4).transpose(0, 2),
+])
+def test_elementwise_results_with_a_dimension_of_one_are_laid_out_as_torch(fn):
+    """A dimension of size 1 has no order: x.transpose(0, 1) * 1 of a (4, 2, 1) tensor keeps
+    the transposed layout, as in torch (not viewable), instead of becoming row by row."""
+    assert mg.Tensor.is_contiguous(fn(mg)) == fn(torch).is_contiguous()
+    for lib in LIBS.values():
+        with pytest.raises(RuntimeError):
+            fn(lib).view(-1)

@@ -48,12 +48,14 @@ def _torch_layout(out, *inputs):
     """A result numpy laid out other than row by row, laid out as torch's would be: torch
     follows the memory order of a full-size input (``x.t() + 1`` stays transposed), but a
     broadcast or expanded input (a stride of 0) has no order to follow, and then the result
-    is row by row (viewable), where numpy may pick odd strides."""
-    order = np.argsort(out.strides, kind="stable")
+    is row by row (viewable), where numpy may pick odd strides. Dimensions of size 1 have
+    no order (their strides are anything, in numpy as in torch)."""
+    def order(a):
+        return [i for i in np.argsort(a.strides, kind="stable") if a.shape[i] != 1]
     for x in inputs:
         d = x._data if isinstance(x, Tensor) else None
         if d is not None and d.shape == out.shape and 0 not in d.strides and \
-                (np.argsort(d.strides, kind="stable") == order).all():
+                order(d) == order(out):
             return out
     return np.ascontiguousarray(out)
 

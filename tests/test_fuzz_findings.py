@@ -385,3 +385,12 @@ def test_elementwise_results_with_a_dimension_of_one_are_laid_out_as_torch(fn):
     for lib in LIBS.values():
         with pytest.raises(RuntimeError):
             fn(lib).view(-1)
+
+
+def test_a_tensor_exponent_of_zero_gives_the_base_no_gradient_as_torch():
+    """x ** n with n = 0 somewhere: the base's gradient there is 0 whatever the upstream
+    (an infinite or NaN one too, at x = ∞ or 0), as torch selects it; elsewhere NaN stays."""
+    def fn(lib, x, n):
+        y = x ** n
+        return y * lib.tensor([-math.inf, math.nan, math.inf, math.nan]).double()
+    same(fn, np.array([math.inf, 2.0, 0.0, 3.0]), np.array([0.0, 0.0, 0.0, 0.5]))

@@ -280,8 +280,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ (the factor taken as 0 where n = 0, even at
-    a = 0; for a number n = 0, ā = 0 whatever ȳ);  for a tensor exponent also
+    """y = a ** n.   VJP: ā = n · a^(n−1) · ȳ (0 where n = 0, even at a = 0 and whatever ȳ:
+    the product is selected away, as torch);  for a tensor exponent also
     n̄ = ȳ · y · ln a, the factor taken as 0 where a = 0 and n ≥ 0 (as torch; at a = 0,
     n < 0 it is ∞ · (−∞) = −∞). The factors are masked, then multiplied by ȳ, as torch: a
     NaN ȳ stays NaN. Saves a and n."""
@@ -308,9 +308,9 @@ class Pow(Function):
             if not isinstance(n, Tensor) and n == 0:
                 ga = select(np.zeros(grad.shape, bool), grad)     # 0, even where ȳ is NaN
             elif isinstance(n, Tensor):
-                # as torch: the factor is masked, then multiplied (a NaN ȳ stays NaN)
-                ga = unbroadcast(grad * select(np.asarray(n._data != 0), n * a ** (n - 1)),
-                                 a.shape)
+                # as torch: 0 where n = 0, the product selected away (an infinite or NaN ȳ too)
+                prod = grad * n * a ** (n - 1)
+                ga = unbroadcast(select(np.broadcast_to(n._data != 0, prod.shape), prod), a.shape)
             else:
                 ga = unbroadcast(grad * n * a ** (n - 1), a.shape)
         if nn:

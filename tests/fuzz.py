@@ -968,8 +968,9 @@ def _c(rng, t):
          "part": int(rng.integers(0, 2))}
     if t.numel():
         lines = to_np(t.movedim(d, -1).reshape(-1, n) if t.dim() else t.reshape(1, 1))
-        # torch's choice among equal values is its own: topk only where no line has ties
-        if how in ("topk", "kthvalue", "median") and \
+        # torch's choice among equal values is its own: topk only where no line has ties, and
+        # sort only where lines with ties are short (torch's sort is stable up to 16 elements)
+        if (how in ("topk", "kthvalue", "median") or n > 16) and \
                 any(len(np.unique(line, equal_nan=True)) < n for line in lines):
             return None
         # values apart by round-off only (the two libraries' round-off differs) have no

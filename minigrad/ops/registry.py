@@ -915,7 +915,7 @@ OPS = [
         r"y = [x_1, x_1, x_2, x_2, \dots]_d",
         r"\bar x_i = \textstyle\sum_{\text{copies}} \bar y",
         lambda lib, F, x: x.repeat_interleave(2, dim=-1), "unary", variant="composed",
-        params={"min_ndim": 1}),
+        params={"min_ndim": 1, "lo": 2}),       # a last size 1 gives a copy, CloneBackward
     _op("repeat_interleave", "shape", "IndexBackward",
         r"y = [x_1 \times r_1, x_2 \times r_2, \dots]_0",
         r"\bar x_i = \textstyle\sum_{\text{copies}} \bar y",

@@ -701,6 +701,47 @@ class Tensor:
         return self._inplace("scatter_add_", lambda old: _ops.scatter_add(old, dim, index, src),
                              src)
 
+    def _float_inplace(self, op, fn):
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"{op}: the result has dtype {_Defaults.dtype}, which can't be "
+                               f"cast to the dtype {self._data.dtype} of the tensor (shape "
+                               f"{tuple(self.shape)}); use the out-of-place form or convert "
+                               f"first (.float()).")
+        return self._inplace(op, fn)
+
+    def log10_(self):
+        return self._float_inplace("log10_", _ops.log10)
+
+    def log2_(self):
+        return self._float_inplace("log2_", _ops.log2)
+
+    def log1p_(self):
+        return self._float_inplace("log1p_", _ops.log1p)
+
+    def expm1_(self):
+        return self._float_inplace("expm1_", _ops.expm1)
+
+    def remainder_(self, other):
+        return self._inplace("remainder_", lambda old: _ops.remainder(old, other), other)
+
+    def fmod_(self, other):
+        return self._inplace("fmod_", lambda old: _ops.fmod(old, other), other)
+
+    def floor_divide_(self, other):
+        return self._inplace("floor_divide_", lambda old: _ops.floor_divide(old, other), other)
+
+    def tril_(self, diagonal=0):
+        return self._inplace("tril_", lambda old: _ops.tril(old, diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._inplace("triu_", lambda old: _ops.triu(old, diagonal))
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
     def fill_(self, value, op="fill_"):
         """Every element set to ``value`` (a number or a 0-d tensor)."""
         everywhere = Tensor._make(np.ones(self._data.shape, bool))
@@ -819,47 +860,6 @@ class Tensor:
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         """``minigrad.multinomial(self, num_samples, replacement)``."""
         return _factory.multinomial(self, num_samples, replacement, generator=generator)
-
-    def _float_inplace(self, op, fn):
-        if self._data.dtype.kind != "f":
-            raise RuntimeError(f"{op}: the result has dtype {_Defaults.dtype}, which can't be "
-                               f"cast to the dtype {self._data.dtype} of the tensor (shape "
-                               f"{tuple(self.shape)}); use the out-of-place form or convert "
-                               f"first (.float()).")
-        return self._inplace(op, fn)
-
-    def log10_(self):
-        return self._float_inplace("log10_", _ops.log10)
-
-    def log2_(self):
-        return self._float_inplace("log2_", _ops.log2)
-
-    def log1p_(self):
-        return self._float_inplace("log1p_", _ops.log1p)
-
-    def expm1_(self):
-        return self._float_inplace("expm1_", _ops.expm1)
-
-    def remainder_(self, other):
-        return self._inplace("remainder_", lambda old: _ops.remainder(old, other), other)
-
-    def fmod_(self, other):
-        return self._inplace("fmod_", lambda old: _ops.fmod(old, other), other)
-
-    def floor_divide_(self, other):
-        return self._inplace("floor_divide_", lambda old: _ops.floor_divide(old, other), other)
-
-    def tril_(self, diagonal=0):
-        return self._inplace("tril_", lambda old: _ops.tril(old, diagonal))
-
-    def triu_(self, diagonal=0):
-        return self._inplace("triu_", lambda old: _ops.triu(old, diagonal))
-
-    def __ifloordiv__(self, other):
-        return self.floor_divide_(other)
-
-    def __imod__(self, other):
-        return self.remainder_(other)
 
     def __setitem__(self, key, value):
         """``x[key] = value``: a basic index writes through the view ``x[key]`` (``copy_``);

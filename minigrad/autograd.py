@@ -229,6 +229,18 @@ class AccumulateGrad(Node):
             vg._data += g._data
             vg._vc[0] += 1
 
+    def accumulate_array(self, g):
+        """:meth:`accumulate` for a gradient given as a numpy array (create_graph=False)."""
+        v = self.variable
+        vg = v._grad
+        if vg is None:
+            v._grad = _tensor_type[0]._make(g.copy())
+        elif vg.requires_grad:
+            v._grad = vg + _tensor_type[0]._make(g)
+        else:
+            vg._data += g
+            vg._vc[0] += 1
+
     @property
     def _pre_hooks(self):
         """The leaf's hooks (``register_hook``), run on the gradient before it is added."""
@@ -543,8 +555,9 @@ def no_grad_view_error(view, op=None):
 
 
 # --------------------------------------------------------------------------- the walk
-def _check_grads(node, grads):
-    """Every VJP must return one gradient per forward argument, each of its input's shape."""
+def _check_grads(node, grads, arrays=False):
+    """Every VJP must return one gradient per forward argument, each of its input's shape
+    (Tensors, or numpy arrays for an ``array_backward``: ``arrays``)."""
     if not isinstance(grads, tuple):
         grads = (grads,)
     n_args = len(node._edges)
@@ -558,20 +571,37 @@ def _check_grads(node, grads):
         if g is None or edge is None:
             out.append(None)
             continue
-        if not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g, dtype=meta[1]))
-        if g._data.shape != meta[0]:
+        if arrays:
+            d = g if type(g) is np.ndarray else np.asarray(g, dtype=meta[1])
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=meta[1]))
+            d = g._data
+        if d.shape != meta[0]:
             raise RuntimeError(
-                f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for "
+                f"{node.name()}: backward returned a gradient of shape {tuple(d.shape)} for "
                 f"argument {i}, whose shape is {tuple(meta[0])}; a gradient always has its "
                 f"input's shape.")
-        if g._data.dtype != meta[1]:
-            g = g.to(meta[1])
-        if _Mode.anomaly and np.isnan(g._data).any():
+        if d.dtype != meta[1]:
+            if arrays:
+                d = d.astype(meta[1])
+            else:
+                g = g.to(meta[1])
+                d = g._data
+        if _Mode.anomaly and np.isnan(d).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
                                f"gradient for argument {i} (detect_anomaly is on).")
-        out.append(g)
+        out.append(d if arrays else g)
     return out
+
+
+def _as_tensors(grads):
+    Tensor = _tensor_type[0]
+    return [None if g is None else Tensor._make(g) for g in grads]
+
+
+def _as_arrays(grads):
+    return [None if g is None else g._data for g in grads]
 
 
 def _run(roots, retain_graph, create_graph, inputs=None):
@@ -594,9 +624,13 @@ def _run(roots, retain_graph, create_graph, inputs=None):
                     deps[child] = 1
                     stack.append(child)
 
+    # Without create_graph the walk carries numpy arrays (array_backward's currency), and
+    # makes Tensors only for what needs them: hooks, retained grads, autograd.grad's
+    # results, observers, a VJP without an array form, and the leaves' .grad.
+    arrays = not create_graph and _Mode.array_vjps
     buffers = {}                                  # node -> gradients received, per output
     for (node, nr), g in roots:
-        _receive(buffers, node, nr, g, create_graph)
+        _receive(buffers, node, nr, g._data if arrays else g, create_graph)
     capturing = inputs is not None
     captured, wanted = {}, {}
     if capturing:
@@ -609,7 +643,10 @@ def _run(roots, retain_graph, create_graph, inputs=None):
         while ready:                              # pass 2: run a node once all grads are in
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is not None:
+            if grads is not None and (capturing or node._pre_hooks is not None
+                                      or node._retained is not None):
+                if arrays:
+                    grads = _as_tensors(grads)
                 if node._pre_hooks is not None:
                     grads = node._run_hooks(grads)
                 if node._retained is not None:
@@ -618,27 +655,35 @@ def _run(roots, retain_graph, create_graph, inputs=None):
                     for nr, g in enumerate(grads):
                         for i in wanted.get((node, nr), ()):
                             captured[i] = g
+                if arrays:
+                    grads = _as_arrays(grads)
             if type(node) is AccumulateGrad:
                 if not capturing and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0], create_graph)
+                    if arrays:
+                        node.accumulate_array(grads[0])
+                    else:
+                        node.accumulate(grads[0], create_graph)
                 continue
             if grads is None or (grads[0] is None and all(g is None for g in grads)):
                 in_grads = (None,) * len(node._edges)
             else:
                 if len(grads) > 1 and node._materialize and any(g is None for g in grads):
                     Tensor = _tensor_type[0]
-                    grads = [Tensor._make(np.zeros(*meta)) if g is None else g
-                             for g, meta in zip(grads, node._output_meta)]
-                fast = None if create_graph or not _Mode.array_vjps else \
-                    node._forward_cls.array_backward
-                if fast is None:
-                    in_grads = _check_grads(node, node(grads))
+                    grads = [(np.zeros(*meta) if arrays else Tensor._make(np.zeros(*meta)))
+                             if g is None else g for g, meta in zip(grads, node._output_meta)]
+                fast = node._forward_cls.array_backward if arrays else None
+                if fast is not None:
+                    in_grads = _check_grads(node, fast(node, *grads), True)
+                elif arrays:
+                    in_grads = _as_arrays(_check_grads(node, node(_as_tensors(grads))))
                 else:
-                    in_grads = _check_grads(node, fast(node, *[None if g is None else g._data
-                                                               for g in grads]))
+                    in_grads = _check_grads(node, node(grads))
                 if observers:
                     for obs in observers:
-                        obs(node, grads, in_grads)
+                        if arrays:
+                            obs(node, _as_tensors(grads), _as_tensors(in_grads))
+                        else:
+                            obs(node, grads, in_grads)
             if not retain_graph:
                 node._release()
             for e, g in zip(node._edges, in_grads):
@@ -656,8 +701,8 @@ def _run(roots, retain_graph, create_graph, inputs=None):
 
 def _receive(buffers, node, nr, g, create_graph=True):
     """Add gradient ``g`` to what ``node`` has received for its output ``nr``: a tensor used
-    by several operations gets the sum of their gradients (as numbers only, when no graph of
-    the backward is recorded)."""
+    by several operations gets the sum of their gradients (numpy arrays, summed as numbers,
+    when no graph of the backward is recorded)."""
     buf = buffers.get(node)
     if buf is None:
         buf = buffers[node] = [None] * node._n_outputs
@@ -665,6 +710,8 @@ def _receive(buffers, node, nr, g, create_graph=True):
     if old is None:
         buf[nr] = g
     elif create_graph:
+        buf[nr] = old + g
+    elif type(g) is np.ndarray:
         buf[nr] = old + g
     else:
         buf[nr] = _tensor_type[0]._make(old._data + g._data)

@@ -108,6 +108,18 @@ def _targets(logits, target, ignore_index, op):
     return cdim, onehot, valid
 
 
+def _every_row_has_its_class(logits, target, ignore_index):
+    """(N, C) logits and (N,) integer targets, each a class in 0..C-1 and none ignored."""
+    if not isinstance(target, Tensor) or logits.ndim != 2:
+        return False
+    t = target._data
+    if t.ndim != 1 or t.dtype.kind not in "iu" or len(t) != logits.shape[0] or not len(t):
+        return False
+    C = logits.shape[1]
+    lo, hi = t.min(), t.max()
+    return lo >= 0 and hi < C and not (lo <= ignore_index <= hi and (t == ignore_index).any())
+
+
 def _nll_zeros(per_item, counted):
     """Class-index losses with torch's signs of zero: −z is −0 where z = 0, an ignored item's
     loss +0, and one item without a batch dimension +0 too (torch sums it into a 0)."""
@@ -155,13 +167,17 @@ class CrossEntropy(Function):
     torch multiplies, 0 · (−∞) = NaN, and so does minigrad). The row of an ignored target
     gets S · 0 — 0, or NaN where its own logits make S NaN — never multiplied by L̄, so a
     NaN L̄ leaves it at 0 (as torch).
-    Saves x; S is recomputed in backward."""
+    Saves x. With (N, C) logits and a valid class for every row (the training step) ``y`` is
+    the (N,) class indices, not a one-hot: z[n, tₙ] is picked, and S, computed on the way,
+    is kept for backward; otherwise S is recomputed there."""
 
     @staticmethod
     def forward(ctx, x, y, cdim, reduction, count, indices):
         ctx.save_for_backward(x)
         ctx.y, ctx.cdim, ctx.reduction, ctx.count = y, cdim, reduction, count
-        ctx.indices = indices
+        ctx.indices, ctx.p = indices, None
+        if indices == "rows":
+            return CrossEntropy._rows_forward(ctx, x._data, y, reduction, count)
         z = _stable_log_softmax(x._data, cdim)
         if indices:                               # yᵢ = 0 left out: no 0 · (−∞)
             terms = np.multiply(y, z, out=np.zeros_like(z), where=y != 0)
@@ -173,9 +189,30 @@ class CrossEntropy(Function):
         return _reduce(per_item, count, reduction, "cross_entropy")
 
     @staticmethod
+    def _rows_forward(ctx, d, t, reduction, count):
+        """The same numbers as the general forward, fewer passes: every row has its class."""
+        shifted = d - d.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        ctx.p = e / s                                     # = softmax(x), as _softmax_array
+        per_item = -(shifted[np.arange(len(t)), t] - np.log(s)[:, 0])
+        return _reduce(per_item, count, reduction, "cross_entropy")
+
+    @staticmethod
+    def _onehot(ctx):
+        if ctx.indices != "rows":
+            return ctx.y
+        y = np.zeros(ctx.p.shape, ctx.p.dtype)
+        y[np.arange(len(ctx.y)), ctx.y] = 1.0
+        return y
+
+    @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         p = x.softmax(ctx.cdim)
+        if ctx.indices == "rows":
+            g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
+            return (p - Tensor._make(CrossEntropy._onehot(ctx))) * g, None, None, None, None, None
         rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)      # Σᵢ yᵢ: 1, or 0 for ignored rows
         not_all_one = (rows != 1).any()              # the common case: every row counts once
         if not_all_one:
@@ -190,6 +227,11 @@ class CrossEntropy(Function):
     @staticmethod
     def array_backward(ctx, grad):
         x = ctx.saved_tensors[0]._data
+        if ctx.indices == "rows":                # p − onehot: 1 taken at each row's class
+            d = ctx.p.copy()
+            d[np.arange(len(ctx.y)), ctx.y] -= 1.0
+            return (d * _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim),
+                    None, None, None, None, None)
         p = _softmax_array(x, ctx.cdim)
         rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)
         not_all_one = (rows != 1).any()
@@ -296,6 +338,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         y = target._data.astype(input._data.dtype)
         count = int(np.prod(input.shape) // input.shape[cdim])
         rows, indices = 1.0, False
+    elif not label_smoothing and _every_row_has_its_class(input, target, ignore_index):
+        return CrossEntropy.apply(input, target._data, 1, reduction, len(target._data), "rows")
     else:
         cdim, y, valid = _targets(input, target, ignore_index, "cross_entropy")
         count = int(valid.sum())

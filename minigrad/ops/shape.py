@@ -330,7 +330,8 @@ def view(x, *shape):
         raise RuntimeError(f"view: shape {shape} is invalid for a tensor of shape "
                            f"{tuple(x.shape)} ({x._data.size} elements); the number of elements "
                            f"must stay the same.") from None
-    if shape != x.shape and not np.shares_memory(moved, x._data) and x._data.size:
+    if not x._data.flags.c_contiguous and shape != x.shape and x._data.size and \
+            not np.shares_memory(moved, x._data):        # row by row always views
         raise RuntimeError(
             f"view: a tensor of shape {tuple(x.shape)} whose memory is not laid out "
             f"contiguously cannot be viewed as {shape} without copying; use .reshape({shape}).")

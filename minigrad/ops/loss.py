@@ -210,15 +210,13 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         p = x.softmax(ctx.cdim)
-        if ctx.indices == "rows":
-            g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
-            return (p - Tensor._make(CrossEntropy._onehot(ctx))) * g, None, None, None, None, None
-        rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)      # Σᵢ yᵢ: 1, or 0 for ignored rows
+        y = CrossEntropy._onehot(ctx)                       # one-hot rows, or probabilities
+        rows = y.sum(axis=ctx.cdim, keepdims=True)          # Σᵢ yᵢ: 1, or 0 for ignored rows
         not_all_one = (rows != 1).any()              # the common case: every row counts once
         if not_all_one:
             p = p * Tensor._make(rows)
         g = _grad_scale(grad, x.shape, ctx.count, ctx.reduction, ctx.cdim)
-        d = p - Tensor._make(ctx.y)                # p·0 − 0 on an ignored row
+        d = p - Tensor._make(y)                    # p·0 − 0 on an ignored row
         gx = d * g
         if ctx.indices and not_all_one and not rows.all():   # an ignored row: never times L̄
             gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)

@@ -394,3 +394,38 @@ def test_a_tensor_exponent_of_zero_gives_the_base_no_gradient_as_torch():
         y = x ** n
         return y * lib.tensor([-math.inf, math.nan, math.inf, math.nan]).double()
     same(fn, np.array([math.inf, 2.0, 0.0, 3.0]), np.array([0.0, 0.0, 0.0, 0.5]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x.permute(1, 0) * x,                      # the first operand leads
+    lambda lib, x: x * x.permute(1, 0),
+    lambda lib, x: x.permute(1, 0) * x[0],                   # a broadcast second operand
+    lambda lib, x: lib.where(x > 0, x.t(), x),               # the condition leads where
+    lambda lib, x: lib.where((x > 0).t(), x, x.t()),
+    lambda lib, x: x.t().masked_fill(x[0] > 0, 1.5),         # a row-by-row clone
+    lambda lib, x: x.unsqueeze(1).expand(3, 1, 3) * x.t().unsqueeze(1),
+])
+def test_elementwise_results_follow_torchs_iterator_layout(fn):
+    """An element-wise result is laid out as torch's TensorIterator orders its dimensions
+    (from its operands' strides, the first operand first), so ``.view`` of it works, or is
+    refused, as in torch; the gradient through the reshape is torch's."""
+    x = np.array([[0.388, 0.232, -0.463], [-0.554, -1.42, 0.864], [-1.503, 1.124, -1.039]])
+    (_, a), (_, b) = run(mg, fn, [x]), run(torch, fn, [x])
+    assert _layout(mg, a) == _layout(torch, b)
+    same(lambda lib, x: fn(lib, x).reshape(9, 1), x)
+    try:
+        fn(torch, torch.tensor(x)).view(9, 1)
+    except RuntimeError:
+        both_raise(lambda lib, x: fn(lib, x).view(9, 1), x, match="view")
+    else:
+        same(lambda lib, x: fn(lib, x).view(9, 1), x)
+
+
+def test_expand_keeps_torchs_strides_in_dimensions_of_one():
+    """torch's expand keeps the stride of a dimension of size 1 it does not expand (a new
+    leading one gets the next size times stride), which orders a later result's dimensions."""
+    for shape, to in [((3,), (1, 1, 3)), ((2, 1), (3, 1, 2, 4)), ((2, 1), (1, 2, 1))]:
+        a = np.arange(float(np.prod(shape))).reshape(shape)
+        assert _layout(mg, mg.tensor(a).expand(*to)) == _layout(torch, torch.tensor(a).expand(*to))
+    fn = lambda lib, x: (x[:, :1].expand(1, 3, 1) * x.t()[None, :, :1]).view(-1)  # noqa: E731
+    same(fn, np.arange(9.0).reshape(3, 3))

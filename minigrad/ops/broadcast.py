@@ -28,6 +28,66 @@ def row_major(a):
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
+def iter_order(shape, operands):
+    """The order torch's TensorIterator gives a new result's dimensions (its
+    ``reorder_dimensions``), slowest first: ``operands`` are the inputs' strides along the
+    result's dimensions, in the op's order of inputs, 0 where an input is broadcast. Sorted
+    from the fastest dimension by insertion: the first input whose strides differ in two
+    dimensions decides their order (equal strides: the larger dimension goes after, if that
+    input says so); an input with stride 0 in either leaves the choice to the next one, and
+    when none decides, the two keep their places (the last dimension fastest)."""
+    def swap(d0, d1):                      # TensorIterator's should_swap: 1, -1 or 0
+        for st in operands:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape)))[::-1]   # fastest first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
+
+
+def in_order(out, order):
+    """``out`` laid out densely with its dimensions in memory as ``order`` (slowest first)."""
+    if order == list(range(out.ndim)):
+        return np.ascontiguousarray(out)
+    dense = np.ascontiguousarray(out.transpose(order)).transpose(np.argsort(order))
+    strides, step = [0] * out.ndim, out.itemsize     # torch's, in dimensions of size 1 too
+    for d in reversed(order):
+        strides[d], step = step, step * out.shape[d]
+    return with_strides(dense, strides)
+
+
+def iter_layout(out, inputs):
+    """``out``, the new result of an element-wise op on the numpy arrays ``inputs`` (in the
+    op's order; numbers left out), laid out as torch's TensorIterator lays it out: the
+    inputs' strides along the result's dimensions (0 where an input is broadcast, its own
+    stride where it has size 1 and so has the result) order the result's dimensions, by
+    :func:`iter_order`. Inputs all row by row give a result row by row; so does the ordering
+    when no input decides."""
+    if out.size == 0:
+        return out                         # no element: any layout views as any other
+    shape, operands = out.shape, []
+    for x in inputs:
+        lead = out.ndim - x.ndim
+        operands.append([0] * lead + [0 if n == 1 and shape[lead + i] != 1 else st
+                                      for i, (n, st) in enumerate(zip(x.shape, x.strides))])
+    return in_order(out, iter_order(shape, operands))
+
+
 def unbroadcast(grad, shape):
     """Reduce ``grad`` back to ``shape`` by summing over the dimensions broadcasting added.
 
@@ -79,11 +139,48 @@ class Expand(Function):
             raise RuntimeError(
                 f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}: each "
                 f"dimension must match or be 1 (new dimensions go in front).") from None
+        if 1 in shape and x._data.ndim:
+            out = _torch_strides(out, x._data)
         return _view_of(out, x)
 
     @staticmethod
     def backward(ctx, grad):
         return unbroadcast(grad, ctx.shape), None
+
+
+def _torch_strides(out, x):
+    """``out = broadcast_to(x, shape)`` with torch's strides in its dimensions of size 1:
+    torch's expand keeps x's stride where x has size 1 and is not expanded, and gives a new
+    leading dimension of size 1 the size times the stride of the next (numpy makes both 0).
+    They address nothing, but torch's TensorIterator reads them to order a result's
+    dimensions (:func:`iter_order`)."""
+    shape, lead, strides = out.shape, out.ndim - x.ndim, list(out.strides)
+    for i in range(out.ndim - 1, -1, -1):
+        if shape[i] == 1:
+            strides[i] = x.strides[i - lead] if i >= lead else (
+                shape[i + 1] * strides[i + 1] if i + 1 < out.ndim else x.itemsize)
+    return with_strides(out, strides)
+
+
+def with_strides(out, strides):
+    """``out`` with other strides in its dimensions of size 1 (which address nothing): the
+    same view of the same memory, for torch's strides there, which torch's TensorIterator
+    reads to order a result's dimensions. ``out`` itself when numpy cannot make it."""
+    strides = tuple(strides)
+    if strides == out.strides or out.size == 0:
+        return out
+    root = out
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    try:        # a view of the same memory (as_strided's would hide whose memory it is)
+        v = np.ndarray(out.shape, out.dtype, buffer=root, strides=strides,
+                       offset=out.__array_interface__["data"][0] -
+                       root.__array_interface__["data"][0])
+    except (TypeError, ValueError, BufferError):
+        return out
+    if not out.flags.writeable:
+        v.flags.writeable = False
+    return v
 
 
 def expand(x, *shape):

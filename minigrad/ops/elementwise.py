@@ -11,7 +11,7 @@ from scipy import special
 
 from ..autograd import Function, NoDerivative
 from ..tensor import Tensor, _Defaults
-from .broadcast import broadcast_error, unbroadcast, unbroadcast_array
+from .broadcast import broadcast_error, iter_layout, unbroadcast, unbroadcast_array
 
 
 def _d(x):
@@ -21,8 +21,11 @@ def _d(x):
 def _binary(op, fn, a, b):
     try:
         out = fn(_d(a), _d(b))
-        if isinstance(out, np.ndarray) and out.ndim > 1 and not out.flags.c_contiguous:
-            out = _torch_layout(out, a, b)
+        # operands row by row (or numbers) give a result row by row, in numpy as in torch:
+        # nothing to compute
+        if (isinstance(a, Tensor) and not a._data.flags.c_contiguous or
+                isinstance(b, Tensor) and not b._data.flags.c_contiguous) and out.ndim > 1:
+            out = iter_layout(out, [x._data for x in (a, b) if isinstance(x, Tensor)])
         return out
     except ValueError as e:
         da, db = _d(a), _d(b)
@@ -42,22 +45,6 @@ def _binary(op, fn, a, b):
                 f"{np.result_type(da)} and shape {np.shape(da)}, exponent {db}); use a "
                 f"floating-point base, e.g. x.float() ** {db}.") from None
         raise RuntimeError(f"{op}: {e} (shapes {np.shape(da)} and {np.shape(db)})") from None
-
-
-def _torch_layout(out, *inputs):
-    """A result numpy laid out other than row by row, laid out as torch's would be: torch
-    follows the memory order of a full-size input (``x.t() + 1`` stays transposed), but a
-    broadcast or expanded input (a stride of 0) has no order to follow, and then the result
-    is row by row (viewable), where numpy may pick odd strides. Dimensions of size 1 have
-    no order (their strides are anything, in numpy as in torch)."""
-    def order(a):
-        return [i for i in np.argsort(a.strides, kind="stable") if a.shape[i] != 1]
-    for x in inputs:
-        d = x._data if isinstance(x, Tensor) else None
-        if d is not None and d.shape == out.shape and 0 not in d.strides and \
-                order(d) == order(out):
-            return out
-    return np.ascontiguousarray(out)
 
 
 def _operand(x, like):
@@ -175,7 +162,7 @@ def select(mask, grad):
     By selection, not multiplication: ȳ · 0 would turn an infinite or NaN ȳ into NaN where
     the gradient must be 0 (√relu(x) at x < 0, as torch). A minigrad op (Where), so it stays
     differentiable with create_graph=True."""
-    return Where.apply(mask, grad, _zero(grad))
+    return Where.apply(mask, grad, _zero(grad), False)
 
 
 class Add(Function):
@@ -490,25 +477,35 @@ class Clamp(Function):
 
 class Where(Function):
     """y = cond ? a : b.   VJP: ā = ȳ where cond else 0,  b̄ = ȳ where not cond else 0
-    (unbroadcast). Saves cond (a bool array, never differentiated)."""
+    (unbroadcast). Saves cond (a bool array, never differentiated).
+
+    The result is laid out as torch's TensorIterator lays it out, the condition's strides
+    first, then a's, then b's (:func:`~.broadcast.iter_layout`); ``row_major`` (masked_fill,
+    which torch computes on a row-by-row clone of its input) lays it out row by row."""
 
     @staticmethod
-    def forward(ctx, cond, a, b):
+    def forward(ctx, cond, a, b, row_major=False):
         ctx.cond = cond
         ctx.shapes = (np.shape(_d(a)), np.shape(_d(b)))
         try:
-            return np.where(cond, _d(a), _d(b))
+            out = np.where(cond, _d(a), _d(b))
         except ValueError:
             raise RuntimeError(f"where: condition {cond.shape}, input {ctx.shapes[0]} and "
                                f"other {ctx.shapes[1]} cannot be broadcast together.") from None
+        if out.ndim > 1 and not (cond.flags.c_contiguous and a._data.flags.c_contiguous and
+                                 b._data.flags.c_contiguous):
+            out = np.ascontiguousarray(out) if row_major else iter_layout(
+                out, [cond, a._data, b._data])
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        _, na, nb = ctx.needs_input_grad
+        _, na, nb = ctx.needs_input_grad[:3]
         zero = _zero(grad)
         return (None,
                 unbroadcast(where(ctx.cond, grad, zero), ctx.shapes[0]) if na else None,
-                unbroadcast(where(ctx.cond, zero, grad), ctx.shapes[1]) if nb else None)
+                unbroadcast(where(ctx.cond, zero, grad), ctx.shapes[1]) if nb else None,
+                None)
 
 
 class ToDtype(Function):
@@ -700,7 +697,7 @@ def where(condition, input, other):
     dt = result_type(input, other)
     input, other = (_cast(v, dt) if isinstance(v, Tensor) else Tensor._make(np.asarray(v, dt))
                     for v in (input, other))
-    return Where.apply(cond, input, other)
+    return Where.apply(cond, input, other, False)
 
 
 def to_dtype(x, dtype):
@@ -803,7 +800,7 @@ def masked_fill(x, mask, value):
                                f"{x._data.dtype} of the input (shape {tuple(x.shape)}) without "
                                f"overflow; fill a floating-point tensor instead (x.float()).")
         value = Tensor._make(np.asarray(value).astype(x._data.dtype))
-    return Where.apply(np.asarray(m), value, x)
+    return Where.apply(np.asarray(m), value, x, True)
 
 
 class Maximum(Function):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .broadcast import _view_of, row_major, unbroadcast
+from .broadcast import _view_of, iter_order, row_major, unbroadcast, with_strides
 from .elementwise import _cast, result_type, select
 
 
@@ -92,7 +92,11 @@ class Reshape(Function):
             raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape "
                                f"{tuple(x.shape)} ({x._data.size} elements); the number of "
                                f"elements must stay the same.") from None
-        return _view_of(out, x) if _shares(out, x) else out
+        if not _shares(out, x):
+            return out
+        if 1 in shape and not x._data.flags.c_contiguous:
+            out = with_strides(out, _view_strides(x._data, out.shape))
+        return _view_of(out, x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -101,6 +105,24 @@ class Reshape(Function):
     @staticmethod
     def array_backward(ctx, grad):
         return grad.reshape(ctx.shape), None
+
+
+def _view_strides(x, shape):
+    """The strides torch's view gives x's memory seen with ``shape`` (its computeStride),
+    in bytes, for a reshape numpy made without a copy: numpy's agree but in dimensions of
+    size 1 (they address nothing, but order a later element-wise result's dimensions)."""
+    new, view_d = [0] * len(shape), len(shape) - 1
+    base, tensor_numel, view_numel = x.strides[-1], 1, 1
+    for d in range(x.ndim - 1, -1, -1):
+        tensor_numel *= x.shape[d]
+        if d == 0 or (x.shape[d - 1] != 1 and x.strides[d - 1] != tensor_numel * base):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new[view_d] = view_numel * base
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if d > 0:
+                base, tensor_numel, view_numel = x.strides[d - 1], 1, 1
+    return new
 
 
 class Permute(Function):
@@ -136,6 +158,8 @@ class Index(Function):
         except IndexError as e:
             raise _index_error(e, x, key) from None
         if _shares(out, x):
+            if isinstance(key, tuple) and None in key or key is None:
+                out = with_strides(out, _none_strides(x._data, out, key))
             return _view_of(out, x)
         return _index_layout(out, x._data, key) if out.ndim > 1 else out
 
@@ -146,6 +170,22 @@ class Index(Function):
     @staticmethod
     def array_backward(ctx, grad):
         return index_add_array(grad, ctx.shape, ctx.key), None
+
+
+def _none_strides(x, out, key):
+    """The strides of a basic index with None (a view), as torch's: each None is an
+    unsqueeze of the dimension of x that follows it, of stride its size times its stride,
+    or 1 at the end (numpy gives a None's dimension stride 0)."""
+    parts = list(_with_ellipsis(key))
+    at = parts.index(Ellipsis)
+    parts[at:at + 1] = [slice(None)] * (x.ndim - sum(k is not None for k in parts) + 1)
+    strides, d, r = list(out.strides), 0, 0
+    for k in parts:
+        if k is None:
+            strides[r] = x.shape[d] * x.strides[d] if d < x.ndim else x.itemsize
+        d += k is not None
+        r += not isinstance(k, int)
+    return strides
 
 
 def _index_layout(out, x, key):
@@ -183,30 +223,7 @@ def _index_layout(out, x, key):
     for i in arrays:
         a = np.broadcast_to(np.ascontiguousarray(parts[i]), bshape).strides
         operands.append([0] * before + list(a) + [0] * (out.ndim - before - len(bshape)))
-    shape = out.shape
-
-    def swap(d0, d1):                      # TensorIterator's should_swap: 1, -1 or 0
-        for st in operands:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return 1 if s0 > s1 else -1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(out.ndim))[::-1]     # fastest first
-    for i in range(1, len(perm)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    order = perm[::-1]                     # slowest first
+    order = iter_order(out.shape, operands)   # slowest first
     return np.ascontiguousarray(out.transpose(order)).transpose(np.argsort(order))
 
 
@@ -374,8 +391,16 @@ def t(x):
 
 
 def unsqueeze(x, dim):
+    """A new dimension of size 1 at ``dim``, with torch's stride for it: the size times the
+    stride of the dimension it goes before, 1 at the end (a view's would be the stride of
+    the one after it)."""
     d = _dim(dim, x.ndim + 1, "unsqueeze")
-    return x.reshape(x.shape[:d] + (1,) + x.shape[d:])
+    y = x.reshape(x.shape[:d] + (1,) + x.shape[d:])
+    if not x._data.flags.c_contiguous and y._base is not None:
+        a = x._data
+        y._data = with_strides(y._data, a.strides[:d] + (
+            a.shape[d] * a.strides[d] if d < a.ndim else a.itemsize,) + a.strides[d:])
+    return y
 
 
 def squeeze(x, dim=None):

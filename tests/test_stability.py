@@ -6,6 +6,8 @@ log_softmax, cross_entropy, attention) and uses scipy's expit (sigmoid), so none
 overflow. Each test checks finiteness *and* equality with torch, value and gradient, with
 a random upstream gradient.
 """
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -130,3 +132,21 @@ def test_unbiased_variance_of_one_element_is_nan_like_torch():
     yt.backward()
     assert_close(xm.grad, xt.grad, name="gradient of a 0-dof variance")     # NaN == NaN here
     assert np.isnan(xm.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dims", [((8, 16, 32), (2,)), ((3, 5, 7), (1, 2)),
+                                         ((1000, 777), (1,)), ((777, 1000), (0,)),
+                                         ((5, 3), (0, 1)), ((4, 0), (1,))])
+def test_layer_norm_means_are_numpys_means_bit_for_bit(dtype, shape, dims):
+    """The normalization ops take their means as numpy's sum and division, without its
+    wrapper: the numbers must be numpy's mean's exactly (chapter 11 shows the array VJPs
+    equal to the differentiable ones, whose means are numpy's), empty rows NaN as there."""
+    from minigrad.ops.normalization import _mean_over
+    a = (np.random.default_rng(1).standard_normal(shape) * 10).astype(dtype)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for acc in (None, np.float64):
+            ours, numpys = _mean_over(a, dims, acc), a.mean(axis=dims, keepdims=True, dtype=acc)
+            assert ours.dtype == numpys.dtype and ours.shape == numpys.shape
+            assert np.array_equal(ours, numpys, equal_nan=True)

@@ -4,6 +4,8 @@ Their VJPs are the closed forms of the notes, written with minigrad ops so that 
 be differentiated again. x̂ is the normalized input, γ the weight, β the bias, and every
 mean ⟨·⟩ runs over the normalized (last) dimensions.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -50,7 +52,7 @@ class LayerNorm(Function):
         ctx.dims, ctx.eps = dims, eps
         d = x._data
         xc = d - _mean(d, dims)
-        rstd = 1.0 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+        rstd = 1.0 / np.sqrt(_mean_over(xc * xc, dims) + eps)
         y = xc * rstd
         if weight is not None:
             y *= weight._data
@@ -91,7 +93,7 @@ class LayerNorm(Function):
         with np.errstate(invalid="ignore", divide="ignore"):
             xhat = d - _mean(d, dims)                                      # x − μ
             tmp = np.multiply(xhat, xhat, out=np.empty_like(xhat))
-            rstd = 1 / np.sqrt(tmp.mean(axis=dims, keepdims=True) + ctx.eps)
+            rstd = 1 / np.sqrt(_mean_over(tmp, dims) + ctx.eps)
             xhat *= rstd                                                   # x̂
             shape = tuple(weight.shape) if weight is not None else xhat.shape[-len(dims):]
             if nw:                       # its own array: tmp is written again below
@@ -101,8 +103,8 @@ class LayerNorm(Function):
             if nx:
                 g = grad * weight._data if weight is not None else grad.copy()     # ĝ
                 bad = _nonfinite_rows(g, d, dims)
-                mean_g = g.mean(axis=dims, keepdims=True)
-                mean_gx = np.multiply(g, xhat, out=tmp).mean(axis=dims, keepdims=True)
+                mean_g = _mean_over(g, dims)
+                mean_gx = _mean_over(np.multiply(g, xhat, out=tmp), dims)
                 g -= mean_g                                                # ĝ − ⟨ĝ⟩
                 g -= np.multiply(xhat, mean_gx, out=tmp)                   # − x̂ ⊙ ⟨ĝ ⊙ x̂⟩
                 g *= rstd
@@ -114,11 +116,18 @@ class LayerNorm(Function):
         return gx, gw, gb, None, None
 
 
+def _mean_over(a, dims, dtype=None):
+    """``a.mean(axis=dims, keepdims=True)``: the same sum and the same division by the count,
+    without numpy's Python wrapper around them (a third of a small layer norm's time)."""
+    return np.add.reduce(a, axis=dims, dtype=dtype, keepdims=True) / math.prod(
+        [a.shape[i] for i in dims])
+
+
 def _mean(d, dims):
     """μ summed in float64 and given the input's dtype: as exact as torch's kernel (a row of
     equal float32 values has μ equal to them, so x − μ = 0 and y = β, where a float32 sum
     is off by round-off that 1/√ε then scales up to 1e-5)."""
-    return d.mean(axis=dims, keepdims=True, dtype=np.float64).astype(d.dtype, copy=False)
+    return _mean_over(d, dims, np.float64).astype(d.dtype, copy=False)
 
 
 def _nonfinite_rows(g, x, dims):
@@ -154,7 +163,7 @@ class RmsNorm(Function):
         ctx.dims, ctx.eps = dims, eps
         d = x._data
         # x · (1/√…) in torch's order, not x / √…: the same last bits as torch's
-        y = d * (1.0 / np.sqrt((d * d).mean(axis=dims, keepdims=True) + eps))
+        y = d * (1.0 / np.sqrt(_mean_over(d * d, dims) + eps))
         if weight is not None:
             y *= weight._data
         return row_major(y)

@@ -2,6 +2,7 @@
 
     S = Q·Kᵀ · scale (+ mask),   A = softmax(S),   O = A·V
 """
+import functools
 import math
 
 import numpy as np
@@ -16,18 +17,26 @@ def _bias(mask, causal, L, S, dtype):
     """The additive mask: 0 where attention is allowed, −inf where it is not (a boolean mask
     is True where allowed, as torch); causal allows key j ≤ query i."""
     if causal:
-        return np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dtype)
+        return _causal_bias(L, S, np.dtype(dtype))
     if mask is not None:
         m = mask._data
         return np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == bool else m
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _causal_bias(L, S, dtype):
+    """The causal mask of L queries and S keys, made once per shape (read-only: shared)."""
+    bias = np.where(np.tril(np.ones((L, S), bool)), 0.0, -np.inf).astype(dtype)
+    bias.flags.writeable = False
+    return bias
+
+
 def _softmax_rows(s):
     """softmax over the last axis, with a row that allows nothing (all −∞, or no key at
     all) giving zeros, as torch's attention does, instead of 0/0 = NaN. Returns the weights
     and the mask of such rows (None if there are none)."""
-    m = s.max(axis=-1, keepdims=True, initial=-np.inf)
+    m = np.maximum.reduce(s, axis=-1, keepdims=True, initial=-np.inf)      # = s.max(...)
     dead = np.isneginf(m)
     if dead.any():
         m = np.where(dead, 0, m)
@@ -35,8 +44,8 @@ def _softmax_rows(s):
         dead = None
     e = s - m
     np.exp(e, out=e)
-    e /= e.sum(axis=-1, keepdims=True) if dead is None else \
-        np.where(dead, 1, e.sum(axis=-1, keepdims=True))
+    total = np.add.reduce(e, axis=-1, keepdims=True)                        # = e.sum(...)
+    e /= total if dead is None else np.where(dead, 1, total)
     return e, dead
 
 

@@ -331,12 +331,17 @@ def _edge(t):
     if t.grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     if t._requires_grad:
-        acc = t._acc() if t._acc is not None else None
-        if acc is None:
-            acc = AccumulateGrad(t)
-            t._acc = weakref.ref(acc)
-        return (acc, 0)
+        return _leaf_edge(t)
     return None
+
+
+def _leaf_edge(t):
+    """The edge to a leaf's accumulator, made once and kept (weakly) by the leaf."""
+    acc = t._acc() if t._acc is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._acc = weakref.ref(acc)
+    return (acc, 0)
 
 
 class RemovableHandle:
@@ -433,34 +438,42 @@ class Function:
             out = cls.forward(ctx, *args)
         finally:
             _Mode.grad_enabled = True
-        single = type(out) is not tuple
-        if type(out) is np.ndarray:
-            outs = (Tensor._make(out),)
-        else:
-            outs = _views(cls, args, tuple(_as_output(o, args) for o in
-                                           ((out,) if single else out)), single)
         edges, meta = [], []
-        for a in args:
+        for a in args:                            # (apply refreshed any stale view)
             if isinstance(a, Tensor):
                 d = a._data
                 meta.append((d.shape, d.dtype))
-                if a._grad_fn is not None:        # (apply refreshed a stale view)
+                if a._grad_fn is not None:
                     edges.append((a._grad_fn, a._output_nr))
+                elif a._requires_grad:
+                    edges.append(_leaf_edge(a))
                 else:
-                    edges.append(_edge(a))
+                    edges.append(None)
             else:
                 edges.append(None)
                 meta.append(None)
         ctx._edges, ctx._input_meta = tuple(edges), tuple(meta)
-        ctx._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outs])
-        ctx._n_outputs = len(outs)
-        non_diff = ctx._non_diff
-        for i, o in enumerate(outs):
-            if o._data.dtype.kind == "f" and (not non_diff or not any(o is n for n in non_diff)):
-                o._grad_fn, o._output_nr, o._requires_grad = ctx, i, True
+        if type(out) is np.ndarray:               # the common case: one fresh array
+            ctx._output_meta = ((out.shape, out.dtype),)
+            o = Tensor._make(out)
+            if out.dtype.kind == "f":             # (new: never marked non-differentiable)
+                o._grad_fn, o._requires_grad = ctx, True
+            outs = (o,)
+            single = True
+        else:
+            single = type(out) is not tuple
+            outs = _views(cls, args, tuple(_as_output(o, args) for o in
+                                           ((out,) if single else out)), single)
+            ctx._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outs])
+            ctx._n_outputs = len(outs)
+            non_diff = ctx._non_diff
+            for i, o in enumerate(outs):
+                if o._data.dtype.kind == "f" and (not non_diff or
+                                                  not any(o is n for n in non_diff)):
+                    o._grad_fn, o._output_nr, o._requires_grad = ctx, i, True
         if ctx._saved:   # a saved output would be a cycle output -> node -> output
             ctx._saved = [((e[0]._data, e[0]._vc, e[0]._output_nr), e[1])
-                          if e is not None and e[0].grad_fn is ctx else e for e in ctx._saved]
+                          if e is not None and e[0]._grad_fn is ctx else e for e in ctx._saved]
         return outs[0] if single else outs
 
 
@@ -643,27 +656,19 @@ def _run(roots, retain_graph, create_graph, inputs=None):
         while ready:                              # pass 2: run a node once all grads are in
             node = ready.pop()
             grads = buffers.pop(node, None)
+            if type(node) is AccumulateGrad:
+                if grads is not None:
+                    if capturing or node.variable._hooks:
+                        grads = _arriving(node, grads, arrays, wanted, captured)
+                    if not capturing and grads[0] is not None:
+                        if arrays:
+                            node.accumulate_array(grads[0])
+                        else:
+                            node.accumulate(grads[0], create_graph)
+                continue
             if grads is not None and (capturing or node._pre_hooks is not None
                                       or node._retained is not None):
-                if arrays:
-                    grads = _as_tensors(grads)
-                if node._pre_hooks is not None:
-                    grads = node._run_hooks(grads)
-                if node._retained is not None:
-                    node._fill_retained(grads)
-                if capturing:
-                    for nr, g in enumerate(grads):
-                        for i in wanted.get((node, nr), ()):
-                            captured[i] = g
-                if arrays:
-                    grads = _as_arrays(grads)
-            if type(node) is AccumulateGrad:
-                if not capturing and grads is not None and grads[0] is not None:
-                    if arrays:
-                        node.accumulate_array(grads[0])
-                    else:
-                        node.accumulate(grads[0], create_graph)
-                continue
+                grads = _arriving(node, grads, arrays, wanted, captured)
             if grads is None or (grads[0] is None and all(g is None for g in grads)):
                 in_grads = (None,) * len(node._edges)
             else:
@@ -697,6 +702,23 @@ def _run(roots, retain_graph, create_graph, inputs=None):
     finally:
         _Mode.grad_enabled = prev_mode
     return captured
+
+
+def _arriving(node, grads, arrays, wanted, captured):
+    """What the gradients reaching ``node`` meet first: its hooks (which may replace them),
+    the non-leaves that retain theirs, and autograd.grad's inputs (``wanted``: positions by
+    edge), whose gradients go into ``captured``."""
+    if arrays:
+        grads = _as_tensors(grads)
+    if node._pre_hooks is not None:
+        grads = node._run_hooks(grads)
+    if node._retained is not None:
+        node._fill_retained(grads)
+    if wanted:
+        for nr, g in enumerate(grads):
+            for i in wanted.get((node, nr), ()):
+                captured[i] = g
+    return _as_arrays(grads) if arrays else grads
 
 
 def _receive(buffers, node, nr, g, create_graph=True):

@@ -429,3 +429,21 @@ def test_expand_keeps_torchs_strides_in_dimensions_of_one():
         assert _layout(mg, mg.tensor(a).expand(*to)) == _layout(torch, torch.tensor(a).expand(*to))
     fn = lambda lib, x: (x[:, :1].expand(1, 3, 1) * x.t()[None, :, :1]).view(-1)  # noqa: E731
     same(fn, np.arange(9.0).reshape(3, 3))
+
+
+@pytest.mark.parametrize("weight", [False, True])
+def test_rms_norm_of_one_element_has_torchs_gradient_bit_for_bit(weight):
+    """Normalizing one element, x̄ = ĝ·r·(1 − x²r²) is all cancellation (ε-small, times a
+    large upstream): only torch's order of operations (its autograd through x · rsqrt(⟨x²⟩
+    + ε)) gives its last bits, which a later log1p near −1 would magnify."""
+    x = rng.standard_normal((40, 3, 1))
+    g, w = rng.standard_normal((40, 3, 1)) * 1e15, rng.standard_normal(1)
+    grads = []
+    for lib in LIBS.values():
+        tx, tw = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        lib.nn.functional.rms_norm(tx, (1,), tw if weight else None).backward(lib.tensor(g))
+        grads.append([np.asarray(tx.grad)] + ([np.asarray(tw.grad)] if weight else []))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    if weight:                     # a sum over 120 rows: torch's order of summing is its own
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-13)
+    same(lambda lib, x: lib.nn.functional.rms_norm(x, (4,)), X[..., :4])

@@ -152,9 +152,12 @@ def _torch_order(x, g, rstd, total, dims):
 class RmsNorm(Function):
     """y = γ ⊙ x / RMS(x),  RMS(x) = √(⟨x²⟩ + ε)  (no mean subtracted, no bias).
 
-    VJP: with ĝ = ȳ ⊙ γ,
-         x̄ = (1/RMS) · (ĝ − x ⊙ ⟨ĝ ⊙ x⟩ / RMS²),
-         γ̄ = Σ_batch ȳ ⊙ x / RMS.
+    VJP: with ĝ = ȳ ⊙ γ and r = 1/RMS,
+         x̄ = ĝ · r + (−½ · Σ(ĝ ⊙ x) · r³ / n) · 2x     (= r · (ĝ − x ⊙ ⟨ĝ ⊙ x⟩ · r²)),
+         γ̄ = Σ_batch ȳ ⊙ (x · r),
+    in the order of torch's autograd through its composite x · rsqrt(⟨x²⟩ + ε) (the VJPs
+    of mul, rsqrt, mean and pow): the same last bits, which matter where x̄ is all
+    cancellation (one element normalized: x̄ = ĝ · r · (1 − x²r²), exactly ε-small).
     Saves x, γ; RMS is recomputed in backward from x."""
 
     @staticmethod
@@ -176,10 +179,12 @@ class RmsNorm(Function):
         nx, nw = ctx.needs_input_grad[:2]
         gx = gw = None
         if nx:
+            n = math.prod(x.shape[i] for i in dims)
             g = grad * weight if weight is not None else grad
-            gx = rstd * (g - x * (rstd * rstd) * (g * x).mean(dim=dims, keepdim=True))
+            gx = g * rstd + (-0.5 * (g * x).sum(dim=dims, keepdim=True)) * (
+                rstd * rstd * rstd) / n * (2.0 * x)
         if nw:
-            gw = unbroadcast(grad * x * rstd, weight.shape)
+            gw = unbroadcast(grad * (x * rstd), weight.shape)
         return gx, gw, None, None
 
 

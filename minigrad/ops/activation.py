@@ -9,7 +9,7 @@ from scipy import special
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .elementwise import _floating, erf, exp, float_only, select, select_array
+from .elementwise import _floating, erf, erf_array, exp, float_only, select, select_array
 
 
 class Relu(Function):
@@ -117,7 +117,7 @@ class Gelu(Function):
             y = np.multiply(d, 0.5, out=np.empty_like(d))
             y *= inner + 1
         else:
-            inner = 0.5 * (1 + special.erf(d * (1 / math.sqrt(2))))
+            inner = 0.5 * (1 + erf_array(d * (1 / math.sqrt(2))))
             y = d * inner
         ctx.save_for_backward(x, Tensor._make(inner))
         ctx.approximate = approximate

@@ -418,6 +418,53 @@ class Cos(Function):
         return -grad * sin(x)
 
 
+# erf(x) ≈ x·P(x²)/Q(x²) on [−4, 4] (beyond, erf is ±1 to float32's precision): a rational
+# fit of our own (least squares on the relative error, iteratively reweighted), within
+# 5e-9 of erf there. Evaluated in float64, it gives float32 results within 0.54 ulp of the
+# exact erf (tests/test_stability.py), where scipy's erf, element by element, takes 3× as
+# long; float64 inputs keep scipy's erf, exact to float64's precision.
+_ERF_P = (1.1283791692183167, 0.18515432004396964, 0.05430545249708216,
+          0.003847048151169808, 0.00037935510669796606, 4.678553775148281e-06,
+          -1.3163528767012878e-08)
+_ERF_Q = (1.0, 0.49742215705468223, 0.11393381403660462, 0.015455954984227692,
+          0.0013067237691909079, 6.305400575646984e-05)
+
+
+def erf_array(d):
+    """erf of a numpy array, in its dtype: vectorized for float32 (and smaller floats), in
+    blocks of 8192 elements, whose float64 temporaries stay small (memory that is reused,
+    not fresh pages the system must supply at every call)."""
+    if d.dtype == np.float64 or d.dtype.kind != "f":
+        return special.erf(d)
+    if not d.flags.c_contiguous:          # the layout numpy's erf would give, as before
+        out = np.empty_like(d)
+        out[...] = erf_array(np.ascontiguousarray(d))
+        return out
+    out = np.empty(d.shape, d.dtype)
+    flat, into = d.reshape(-1), out.reshape(-1)
+    for i in range(0, flat.size, 8192):
+        into[i:i + 8192] = _erf_block(flat[i:i + 8192])
+    return out
+
+
+def _erf_block(d):
+    x = np.clip(d, -4.0, 4.0, dtype=np.float64)       # NaN stays NaN, ±inf gives ±1
+    t = x * x
+    p = t * _ERF_P[6]
+    q = t * _ERF_Q[5]
+    for c in _ERF_P[5:0:-1]:
+        p += c
+        p *= t
+    for c in _ERF_Q[4:0:-1]:
+        q += c
+        q *= t
+    p += _ERF_P[0]
+    q += _ERF_Q[0]
+    p *= x
+    p /= q
+    return p
+
+
 class Erf(Function):
     """y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt.   VJP: x̄ = ȳ · (2/√π) e^(−x²). Saves x.
     (GELU's Φ(x) = ½(1 + erf(x/√2)) is built on it.)"""
@@ -425,7 +472,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return special.erf(x._data)
+        return erf_array(x._data)
 
     @staticmethod
     def backward(ctx, grad):

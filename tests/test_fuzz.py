@@ -143,3 +143,55 @@ def test_the_referee_differences_only_the_outputs_the_libraries_disagree_on():
     assert fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
     mg_pool[0].grad = mg_pool[0].grad * 1.01
     assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+
+
+def _differing(steps):
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    found = fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    return found, torch_pool, mg_pool
+
+
+def test_round_off_of_an_ill_conditioned_program_is_refereed_by_torchs_own_round_off():
+    """log1p of rms_norm of one element: y is −1 to within an ulp, so 1/(1 + y) is about
+    1e16, times dy/dx = ε/|x|³ that both libraries compute by cancellation (1 − x²r²): no
+    digit of the gradient is right in either. torch's own gradient, with the leaf moved by a
+    few ulps, moves by more than the libraries differ: round-off, excused. minigrad's
+    gradient moved further than that, or a wrong gradient of a well-conditioned program
+    (which torch's does not move), is not excused."""
+    steps = [fuzz.leaf(np.array([[-0.802], [-1.324]]), True), fuzz.Step("erf", (0,)),
+             fuzz.Step("layer_norm", (1,), {"shape": (1,), "how": "rms"}),
+             fuzz.Step("log1p", (2,))]
+    found, torch_pool, mg_pool = _differing(steps)
+    assert found and "gradients differ" in found[0]
+    assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)   # differences disagree
+    before = len(fuzz.ROUND_OFF)
+    assert fuzz.round_off(steps, [0], mg_pool, torch_pool)
+    assert len(fuzz.ROUND_OFF) == before + 1
+    mg_pool[0].grad = mg_pool[0].grad + 10.0
+    assert not fuzz.round_off(steps, [0], mg_pool, torch_pool)
+    # a well-conditioned program: torch's gradient does not move, a 1 % error stands
+    steps = [fuzz.leaf(np.array([[-0.802], [-1.324]]), True), fuzz.Step("sin", (0,))]
+    _, torch_pool, mg_pool = _differing(steps)
+    mg_pool[0].grad = mg_pool[0].grad * 1.01
+    assert not fuzz.round_off(steps, [0], mg_pool, torch_pool)
+    mg_pool[0].grad = mg_pool[0].grad * np.nan
+    assert not fuzz.round_off(steps, [0], mg_pool, torch_pool)
+
+
+def test_a_gradient_whose_sign_is_a_rounding_error_has_none():
+    """layer_norm of a row of equal values, then sqrt: ȳ = ∞ at y = 0, and γ̄ = ∞ · x̂ with
+    x̂ exactly 0 (minigrad: NaN); torch's backward recomputes x̂ as a rounding error, of
+    either sign, so its γ̄ is ±∞, the sign changing when the input moves by an ulp: it has
+    no value, and minigrad's NaN is excused; not where the moves leave torch's sign."""
+    steps = [fuzz.leaf(np.array([-0.293]), True), fuzz.Step("expand", (0,), {"shape": (3,)}),
+             fuzz.leaf(np.array([0.257, 0.722, -0.135]), True),
+             fuzz.Step("layer_norm", (1, 2), {"shape": (3,), "how": "layer"}),
+             fuzz.Step("sqrt", (3,))]
+    found, torch_pool, mg_pool = _differing(steps)
+    assert [f.split(" (")[0] for f in found] == ["leaf t2"], found
+    assert np.isnan(fuzz.to_np(mg_pool[2].grad)).all()
+    assert np.isinf(fuzz.to_np(torch_pool[2].grad)).all()
+    assert not fuzz.torch_is_wrong(steps, [2], mg_pool, torch_pool)
+    assert fuzz.round_off(steps, [2], mg_pool, torch_pool)
+    # moves that leave torch's sign alone (1, 2 and 4 ulps up here) excuse nothing
+    assert not fuzz.round_off(steps, [2], mg_pool, torch_pool, ulps=(1, 2, 4))

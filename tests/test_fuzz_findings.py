@@ -447,3 +447,23 @@ def test_rms_norm_of_one_element_has_torchs_gradient_bit_for_bit(weight):
     if weight:                     # a sum over 120 rows: torch's order of summing is its own
         np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-13)
     same(lambda lib, x: lib.nn.functional.rms_norm(x, (4,)), X[..., :4])
+
+
+@pytest.mark.parametrize("eq, shapes", [
+    (",->", [(), ()]), ("i,j->ij", [(2,), (3,)]), ("i,i->i", [(3,), (3,)]),
+    ("i,i", [(1,), (1,)]), ("bij,bjk->bik", [(2, 3, 1), (2, 1, 2)]),
+])
+def test_einsum_without_a_sum_keeps_the_sign_of_a_zero_product_as_torch(eq, shapes):
+    """Where no two products are added, each element is one product, and torch gives its
+    sign of zero (0.787 · −0 = −0, so 1 / it is −inf); numpy adds it to a +0."""
+    arrays = [np.where(rng.random(s) < 0.5, -0.0, rng.standard_normal(s)) for s in shapes]
+    same(lambda lib, *xs: 1 / lib.einsum(eq, *xs), *arrays)
+
+
+def test_einsum_of_an_expanded_operand_multiplies_element_by_element_as_torch():
+    """-inf expanded along j, times y, summed over j: -inf · y has both signs, so the sum
+    is NaN in torch; numpy factored the stride-0 operand out, -inf · Σy = +inf."""
+    y = np.array([-1.758, 1.5, -0.203])
+    same(lambda lib, x, y: lib.einsum("...j,j", x.expand(1, 3), y), np.array([-np.inf]), y)
+    same(lambda lib, x, y: lib.einsum("ij,j->i", x.expand(2, 3), y), np.array([[0.5], [-2.0]]),
+         y)

@@ -180,10 +180,24 @@ class Einsum(Function):
         ctx.save_for_backward(*xs)
         labels, out = spec
         number = {s: i for i, s in enumerate(dict.fromkeys(s for ls in labels for s in ls))}
-        args = []
+        args, size = [], {}
         for x, ls in zip(xs, labels):
-            args += [x._data, [number[s] for s in ls]]
-        return np.array(np.einsum(*args, [number[s] for s in out]))
+            d = x._data
+            if 0 in d.strides and d.size > 1:
+                # expanded: numpy would factor it out of the sum (x · Σy), where torch
+                # multiplies element by element (-inf · y summed over signs of y is NaN)
+                d = np.ascontiguousarray(d)
+            args += [d, [number[s] for s in ls]]
+            size.update((s, n) for s, n in zip(ls, d.shape) if n != 1)
+        res = np.array(np.einsum(*args, [number[s] for s in out]))
+        if len(xs) > 1 and res.dtype.kind == "f" and all(
+                s in out or s not in size for s in number) and res.size and not res.all():
+            # no sum of two terms or more: each element is one product, as torch's (its
+            # sign of zero too), where numpy adds it to a +0
+            signs = np.einsum(*[np.copysign(1.0, a) if i % 2 == 0 else a
+                                for i, a in enumerate(args)], [number[s] for s in out])
+            res = np.where(res == 0, np.copysign(res, signs), res)
+        return res
 
     @staticmethod
     def backward(ctx, grad):

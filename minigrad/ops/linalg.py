@@ -104,7 +104,7 @@ class Linear(Function):
         nx, nw, nb = ctx.needs_input_grad
         rows = math.prod(grad.shape[:-1])      # not -1: that is ambiguous for 0 elements
         g2 = grad.reshape(rows, grad.shape[-1]) if grad.ndim != 2 else grad
-        gx = grad @ w if nx else None
+        gx = (g2 @ w).reshape(x.shape) if nx else None      # one matrix product for all rows
         gw = g2.mT @ (x.reshape(rows, x.shape[-1]) if x.ndim != 2 else x) if nw else None
         gb = g2.sum(0) if nb else None
         return gx, gw, gb
@@ -114,7 +114,7 @@ class Linear(Function):
         x, w = (t._data for t in ctx.saved_tensors)
         nx, nw, nb = ctx.needs_input_grad
         g2 = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-        return (grad @ w if nx else None,
+        return ((g2 @ w).reshape(x.shape) if nx else None,
                 g2.T @ x.reshape(g2.shape[0], x.shape[-1]) if nw else None,
                 g2.sum(0) if nb else None)
 

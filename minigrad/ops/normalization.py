@@ -131,8 +131,11 @@ def _mean(d, dims):
 
 
 def _nonfinite_rows(g, x, dims):
-    """The rows (over the normalized dims, kept) where ĝ or x holds an inf or a NaN."""
-    with np.errstate(invalid="ignore"):
+    """The rows (over the normalized dims, kept) where ĝ or x holds an inf or a NaN; at once
+    all False when the sums of both are finite (an inf or NaN anywhere makes a sum so)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(np.add.reduce(g, axis=None)) and np.isfinite(np.add.reduce(x, axis=None)):
+            return np.zeros(g.shape[:g.ndim - len(dims)] + (1,) * len(dims), bool)
         return ~(np.isfinite(g).all(axis=dims, keepdims=True)
                  & np.isfinite(x).all(axis=dims, keepdims=True))
 

@@ -742,3 +742,23 @@ def test_idioms_of_real_code():
     check(attention_by_einsum, normal(2, 3, 4), normal(2, 5, 4), normal(2, 5, 4))
 
     check(lambda L, F, t: L.unique(t, return_counts=True), y, grad=False)
+
+
+@pytest.mark.parametrize("out_shape, idx_shape", [((27, 10), (32, 3)), ((7,), (40,)),
+                                                  ((5, 3, 4), (6, 2)), ((9, 2), (0,)),
+                                                  ((4, 3), ())])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_scatter_adds_as_numpys_add_at(out_shape, idx_shape, dtype):
+    """The backward of W[idx] and of an embedding adds whole rows by one flat add.at: the
+    same numbers, bit for bit, as numpy's add.at row by row (repeats and negative indices
+    included)."""
+    from minigrad.ops.shape import index_add_array
+    rng = np.random.default_rng(3)
+    idx = rng.integers(-out_shape[0], out_shape[0], idx_shape)
+    g = (rng.standard_normal(idx_shape + out_shape[1:]) * 10).astype(dtype)
+    expected = np.zeros(out_shape, dtype)
+    np.add.at(expected, idx, g)
+    for key in (idx, (idx,)):
+        got = index_add_array(g, out_shape, key)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        assert not np.signbit(got[got == 0]).any()

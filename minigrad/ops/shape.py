@@ -6,6 +6,8 @@ gradient back the same way: reshape back, transpose back, scatter back into plac
 Results that share memory with their input (views) share its version counter, so an
 in-place change through either is seen by backward.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -266,9 +268,27 @@ def index_add_array(g, shape, key):
     out = np.zeros(shape, dtype=g.dtype)
     if _is_basic(key):
         out[key] = g
+    elif _rows_key(key, shape) and g.size <= 1 << 22:
+        _add_rows(out, key[0] if isinstance(key, tuple) else key, g)
     else:
         np.add.at(out, key, g)
     return out
+
+
+def _rows_key(key, shape):
+    """Whether ``key`` picks whole rows by one integer array (``W[idx]``, an embedding)."""
+    k = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+    return isinstance(k, np.ndarray) and k.dtype.kind in "iu" and len(shape) >= 1
+
+
+def _add_rows(out, idx, g):
+    """``np.add.at(out, idx, g)`` for whole rows, as one flat add.at over every element of
+    those rows: the same additions in the same order (bit for bit), numpy's quick 1-D loop
+    instead of its row-by-row one (3 to 6 times as fast)."""
+    n = out.shape[0]
+    row = math.prod(out.shape[1:])
+    rows = np.where(idx < 0, idx + n, idx).reshape(-1, 1) * row
+    np.add.at(out.reshape(-1), (rows + np.arange(row)).reshape(-1), g.reshape(-1))
 
 
 def _with_ellipsis(key):

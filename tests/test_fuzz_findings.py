@@ -467,3 +467,20 @@ def test_einsum_of_an_expanded_operand_multiplies_element_by_element_as_torch():
     same(lambda lib, x, y: lib.einsum("...j,j", x.expand(1, 3), y), np.array([-np.inf]), y)
     same(lambda lib, x, y: lib.einsum("ij,j->i", x.expand(2, 3), y), np.array([[0.5], [-2.0]]),
          y)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, None), (-0.0, None), (None, 0.0), (None, -0.0),
+                                    (0.0, 0.0), (-0.0, 0.5), (0.5, -0.0)])
+def test_clamp_keeps_a_zero_input_s_sign_as_torch(lo, hi):
+    """torch keeps x where it equals the bound: -0 clamped at min=0 stays -0, so sqrt of it
+    is -0 and its gradient -inf (numpy's clip gave the bound's +0); lo > hi gives hi."""
+    x = np.array([-0.0, 0.0, -1.0, 2.0, np.nan])
+    same(lambda lib, x: 1 / x.clamp(min=lo, max=hi), x)
+    if hi is None:
+        same(lambda lib, x: x.clamp(min=lo, max=hi).sqrt(), x)
+
+
+def test_clamp_by_tensors_keeps_a_zero_input_s_sign_as_torch():
+    x, lo = np.array([-0.0, 0.0, -0.0, 1.0]), np.array([0.0, -0.0, np.nan, 0.0])
+    same(lambda lib, x, lo: 1 / x.clamp(min=lo), x, lo)
+    same(lambda lib, x, hi: 1 / x.clamp(max=hi), x, lo)

@@ -480,8 +480,14 @@ class Erf(Function):
         return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
 
 
+def _maybe_zero(bound):
+    """A clamp bound that may be a zero (a tensor bound may hold one)."""
+    return bound is not None and (np.ndim(bound) > 0 or bound == 0)
+
+
 class Clamp(Function):
-    """y = min(max(x, lo), hi) (lo, hi numbers or tensors, broadcast; NaN in x stays NaN).
+    """y = min(max(x, lo), hi) (lo, hi numbers or tensors, broadcast; NaN in x stays NaN; x
+    itself where it equals a bound, as torch: its sign of zero).
 
     VJP (as torch): x̄ = ȳ where lo ≤ x ≤ hi, else 0;  lo̅ = ȳ where x < lo (and lo < hi);
     hi̅ = ȳ where x > hi (or hi < lo) — each by selection, then unbroadcast. Saves x and the
@@ -493,11 +499,20 @@ class Clamp(Function):
         ctx.bounds = (_const_or_none(lo), _const_or_none(hi))
         lo_d, hi_d = _d(lo), _d(hi)
         try:
-            return np.clip(x._data, lo_d, hi_d)
+            out = np.clip(x._data, lo_d, hi_d)
         except ValueError:
             raise RuntimeError(
                 f"clamp: input {tuple(x.shape)}, min {np.shape(lo_d)} and max {np.shape(hi_d)} "
                 f"cannot be broadcast together.") from None
+        if _maybe_zero(lo_d) or _maybe_zero(hi_d):
+            # torch's max(x, lo) and min(·, hi) keep x where it equals the bound, so −0
+            # clamped at min=0 stays −0 (numpy gives the bound's +0); lo > hi gives hi
+            keep = out == x._data
+            if lo_d is not None and hi_d is not None:
+                with np.errstate(invalid="ignore"):
+                    keep &= ~(np.asarray(lo_d) > hi_d)
+            out = np.where(keep, x._data, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

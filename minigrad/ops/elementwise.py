@@ -432,7 +432,7 @@ _ERF_Q = (1.0, 0.49742215705468223, 0.11393381403660462, 0.015455954984227692,
 
 def erf_array(d):
     """erf of a numpy array, in its dtype: vectorized for float32 (and smaller floats), in
-    blocks of 8192 elements, whose float64 temporaries stay small (memory that is reused,
+    blocks of 16384 elements, whose float64 temporaries stay small (memory that is reused,
     not fresh pages the system must supply at every call)."""
     if d.dtype == np.float64 or d.dtype.kind != "f":
         return special.erf(d)
@@ -442,8 +442,8 @@ def erf_array(d):
         return out
     out = np.empty(d.shape, d.dtype)
     flat, into = d.reshape(-1), out.reshape(-1)
-    for i in range(0, flat.size, 8192):
-        into[i:i + 8192] = _erf_block(flat[i:i + 8192])
+    for i in range(0, flat.size, 16384):
+        into[i:i + 16384] = _erf_block(flat[i:i + 16384])
     return out
 
 

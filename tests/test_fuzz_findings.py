@@ -484,3 +484,27 @@ def test_clamp_by_tensors_keeps_a_zero_input_s_sign_as_torch():
     x, lo = np.array([-0.0, 0.0, -0.0, 1.0]), np.array([0.0, -0.0, np.nan, 0.0])
     same(lambda lib, x, lo: 1 / x.clamp(min=lo), x, lo)
     same(lambda lib, x, hi: 1 / x.clamp(max=hi), x, lo)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("target", [[2, 0, -100], [2, 0, 1], 2])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_with_an_infinite_upstream_gradient_as_torch(reduction, smoothing, target,
+                                                                   create_graph):
+    """L / 0 makes L̄ infinite: torch's composite (log_softmax, nll_loss, the smoothing
+    term) gives ∞ − ∞ = NaN where the fused (S − y)·L̄ gave ±∞; computed in its order."""
+    x = np.array([[-0.336, -1.808, -2.059, 0.067], [-np.inf, 0.825, -0.79, 1.02],
+                  [0.3, 0.1, -0.2, 0.5]])
+    x = x[0] if isinstance(target, int) else x
+    out = []
+    for lib in LIBS.values():
+        tx = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(tx, lib.tensor(target), reduction=reduction,
+                                               label_smoothing=smoothing)
+        y = loss / 0.0
+        up = lib.tensor(np.linspace(-1.0, 1.3, y.numel()).reshape(tuple(y.shape)))
+        g, = lib.autograd.grad(y, tx, up, create_graph=create_graph)
+        out.append((np.asarray(y.detach()), np.asarray(g.detach())))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)

@@ -172,7 +172,8 @@ class CrossEntropy(Function):
     −∞ logit that is not the target gives a finite loss (as torch; with probability targets
     torch multiplies, 0 · (−∞) = NaN, and so does minigrad). The row of an ignored target
     gets S · 0 — 0, or NaN where its own logits make S NaN — never multiplied by L̄, so a
-    NaN L̄ leaves it at 0 (as torch).
+    NaN L̄ leaves it at 0 (as torch). Where L̄ is infinite or NaN, x̄ is computed in torch's
+    order instead (:func:`_torch_order_array`), so its NaN and ±∞ are torch's.
     Saves x. With (N, C) logits and a valid class for every row (the training step) ``y`` is
     the (N,) class indices, not a one-hot: z[n, tₙ] is picked, and S, computed on the way,
     is kept for backward; otherwise S is recomputed there."""
@@ -226,6 +227,14 @@ class CrossEntropy(Function):
         gx = d * g
         if ctx.indices and not_all_one and not rows.all():   # an ignored row: never times L̄
             gx = where(np.broadcast_to(rows == 0, gx.shape), d, gx)
+        bad = ~np.isfinite(g._data)
+        if bad.any():                              # an infinite or NaN L̄: torch's order
+            z = log_softmax(x, ctx.cdim)
+            zbar = -Tensor._make(y) * g
+            if ctx.indices:                        # no term where yᵢ = 0
+                zbar = select(np.broadcast_to(y != 0, zbar.shape), zbar)
+            torch_gx = zbar - z.exp() * zbar.sum(dim=ctx.cdim, keepdim=True)
+            gx = where(np.broadcast_to(bad, gx.shape), torch_gx, gx)
         return gx, None, None, None, None, None
 
     @staticmethod
@@ -234,18 +243,39 @@ class CrossEntropy(Function):
         if ctx.indices == "rows":                # p − onehot: 1 taken at each row's class
             d = ctx.p.copy()
             d[np.arange(len(ctx.y)), ctx.y] -= 1.0
-            return (d * _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim),
-                    None, None, None, None, None)
+            g = _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim)
+            gx = d * g
+            if not np.isfinite(g).all():
+                gx = _torch_order_array(gx, x, CrossEntropy._onehot(ctx), g, ctx.cdim, True)
+            return gx, None, None, None, None, None
         p = _softmax_array(x, ctx.cdim)
         rows = ctx.y.sum(axis=ctx.cdim, keepdims=True)
         not_all_one = (rows != 1).any()
         if not_all_one:
             p = p * rows
         d = p - ctx.y
-        gx = d * _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim)
+        g = _grad_scale_array(grad, x.ndim, ctx.count, ctx.reduction, ctx.cdim)
+        gx = d * g
         if ctx.indices and not_all_one and not rows.all():
             gx = np.where(rows == 0, d, gx)
+        if not np.isfinite(g).all():
+            gx = _torch_order_array(gx, x, ctx.y, g, ctx.cdim, ctx.indices)
         return gx, None, None, None, None, None
+
+
+def _torch_order_array(gx, x, y, g, cdim, indices):
+    """cross_entropy's x̄ where L̄ is infinite or NaN, in torch's order: its composite's
+    VJPs, z̄ = −y·L̄ (nll_loss's and the smoothing term's; with class indices none where
+    yᵢ = 0), then log_softmax's x̄ = z̄ − e^z · Σ z̄ — so its NaN and ±∞ are torch's (the
+    fused (S − y)·L̄ gives ±∞ where torch has ∞ − ∞ = NaN; neither is a limit). Elsewhere
+    ``gx``, the fused VJP."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = _stable_log_softmax(x, cdim)
+        zbar = -y * g
+        if indices:
+            zbar = np.where(y != 0, zbar, 0)
+        torch_gx = zbar - np.exp(z) * zbar.sum(axis=cdim, keepdims=True)
+    return np.where(np.isfinite(g), gx, torch_gx)
 
 
 class NllLoss(Function):

@@ -190,7 +190,8 @@ class Node:
         for nr, ref in list(self._retained.items()):
             t = ref()
             if t is not None and grads[nr] is not None:
-                g = grads[nr] if grads[nr].requires_grad else grads[nr].detach().clone()
+                g = grads[nr] if grads[nr].requires_grad else \
+                    grads[nr].detach().clone().contiguous()      # as torch: row by row
                 t._grad = g if t._grad is None else t._grad + g
 
     def name(self):
@@ -221,8 +222,8 @@ class AccumulateGrad(Node):
         vg = v._grad
         if vg is None:
             # keep a private copy: the same gradient object may reach several leaves
-            # (with create_graph the copy is a differentiable clone)
-            v._grad = g.clone() if create_graph else g.detach().clone()
+            # (with create_graph the copy is a differentiable clone), row by row as torch's
+            v._grad = (g.clone() if create_graph else g.detach().clone()).contiguous()
         elif create_graph or vg.requires_grad:
             v._grad = vg + g
         else:

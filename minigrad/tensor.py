@@ -504,7 +504,7 @@ class Tensor:
 
     def contiguous(self):
         """This tensor if its memory is laid out row by row, else a copy that is."""
-        return self if self._data.flags.c_contiguous else _ops.clone(self)
+        return self if self._data.flags.c_contiguous else _ops.clone(self, True)
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous

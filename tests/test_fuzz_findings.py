@@ -508,3 +508,37 @@ def test_cross_entropy_with_an_infinite_upstream_gradient_as_torch(reduction, sm
         out.append((np.asarray(y.detach()), np.asarray(g.detach())))
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x.t().clone(),                     # transposed: a transposed copy
+    lambda lib, x: x[:, ::2].clone(),
+    lambda lib, x: x.t()[::2].clone(),
+    lambda lib, x: x[:1].expand(3, 4).clone(),        # expanded: row by row
+    lambda lib, x: x[:1].t().expand(4, 3).clone(),
+    lambda lib, x: x.t().contiguous(),
+    lambda lib, x: x.t().to(lib.float64, copy=True),
+])
+def test_clone_keeps_its_input_s_order_of_dimensions_as_torch(fn):
+    """torch's clone (preserve_format) lays the copy out in its input's order, so
+    ``c = x.t().clone(); c *= 2; c.view(-1)`` is refused as in torch; .contiguous() and a
+    leaf's .grad are row by row."""
+    x = rng.standard_normal((3, 4))
+    (_, a), (_, b) = run(mg, fn, [x]), run(torch, fn, [x])
+    assert _layout(mg, a) == _layout(torch, b)
+    same(lambda lib, x: (fn(lib, x) * 2).reshape(-1), x)
+    if not b.is_contiguous():
+        both_raise(lambda lib, x: (fn(lib, x) * 2).view(-1), x, match="view")
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_leaf_s_gradient_is_row_by_row_as_torch(create_graph):
+    out = []
+    for lib in LIBS.values():
+        x = lib.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+        y = x.t() * lib.tensor(rng.standard_normal((4, 3)))
+        y.retain_grad()
+        lib.autograd.backward([y.t().clone() * 1.5], [lib.ones(3, 4, dtype=lib.float64)],
+                              create_graph=create_graph)
+        out.append((_layout(lib, x.grad), _layout(lib, y.grad)))
+    assert out[0] == out[1]

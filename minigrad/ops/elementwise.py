@@ -584,15 +584,22 @@ class ToDtype(Function):
 
 
 class Clone(Function):
-    """y = a copy of x.   VJP: x̄ = ȳ. Saves nothing."""
+    """y = a copy of x.   VJP: x̄ = ȳ. Saves nothing.
+    Laid out as torch's clone (preserve_format): dense, its dimensions in x's order (the
+    TensorIterator rule with x alone, :func:`~.broadcast.iter_layout`), so a transposed x
+    gives a transposed copy, and an expanded one a copy row by row; ``row_major`` (torch's
+    contiguous_format: ``.contiguous()``, a gradient kept in ``.grad``) row by row."""
 
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, x, row_major):
+        d = x._data
+        if row_major or d.flags.c_contiguous:
+            return np.array(d, order="C")
+        return iter_layout(d.copy(order="K"), [d])
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 # ---------------------------------------------------------------- functions
@@ -774,8 +781,8 @@ def _cast_array(d, dtype):
     return d.astype(dtype, order="C" if 0 in d.strides else "K")
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(x, row_major=False):
+    return Clone.apply(x, row_major)
 
 
 def sign(x):

@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor
 from .broadcast import _view_of, iter_order, row_major, unbroadcast, with_strides
-from .elementwise import _cast, result_type, select
+from .elementwise import _cast, clone, result_type, select
 
 
 class CopySlices(Function):
@@ -724,4 +724,4 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 def _new_rows(y, x):
     """As torch's repeat_interleave, a new tensor laid out row by row: never a view of x (a
     reshape of the expanded x may be one), never in x's order of dimensions."""
-    return y.clone() if np.shares_memory(y._data, x._data) or not y.is_contiguous() else y
+    return clone(y, True) if np.shares_memory(y._data, x._data) or not y.is_contiguous() else y

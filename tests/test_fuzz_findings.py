@@ -542,3 +542,17 @@ def test_a_leaf_s_gradient_is_row_by_row_as_torch(create_graph):
                               create_graph=create_graph)
         out.append((_layout(lib, x.grad), _layout(lib, y.grad)))
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("p", [3, 0.5, -1, 1.5, 2, math.inf, 1])
+@pytest.mark.parametrize("dim", [1, (0, 1), None])
+def test_the_norm_of_one_element_is_its_absolute_value_as_torch(p, dim):
+    """(|x|^p)^(1/p) is |x| only to within an ulp; torch gives |x| itself, so x == ‖x‖ holds
+    for a positive x, in torch and in minigrad."""
+    x = np.array([[0.111], [0.402], [-1.382], [0.0]]) if dim == 1 else np.array([[0.111]])
+    kw = {} if dim is None else {"dim": dim}
+    same(lambda lib, x: lib.linalg.vector_norm(x, ord=p, **kw), x)
+    for lib in LIBS.values():
+        t = lib.tensor(x)
+        n = lib.linalg.vector_norm(t, ord=p, **kw)
+        assert bool((t.abs().reshape(n.shape) == n).all())

@@ -375,7 +375,7 @@ from .reduction import _dims  # noqa: E402
 
 class LinalgVectorNorm(Function):
     """y = ‖x‖_p over ``dims``: (Σ|x|ᵖ)^(1/p); p = inf: max |x|, −inf: min |x|, 0: the
-    number of nonzeros.
+    number of nonzeros; |x| itself where each norm has one element (as torch).
 
     VJP (as torch's): p = 2: x̄ = ȳ · x / y; p = 1: x̄ = ȳ · sign(x); p = ±inf: ȳ · sign(x)
     shared evenly among the elements with |x| = y (or NaN); p = 0: none (a count has no
@@ -394,6 +394,10 @@ class LinalgVectorNorm(Function):
                 y = a.min(axis=dims, keepdims=keepdim)
             elif p == 0:
                 y = (a != 0).sum(axis=dims, keepdims=keepdim).astype(a.dtype)
+            elif math.prod(x.shape[d] for d in dims) == 1:
+                # one element per norm: |x| itself, as torch (not (|x|^p)^(1/p), an ulp off)
+                y = a if keepdim else a.reshape(tuple(n for i, n in enumerate(a.shape)
+                                                      if i not in dims))
             elif p == 1:
                 y = a.sum(axis=dims, keepdims=keepdim)
             elif p == 2:

@@ -1174,8 +1174,10 @@ def problems(steps, second_order=True):
     """Every disagreement of minigrad with torch on this program: a list of strings."""
     torch_pool, mg_pool = run("torch", steps), run("minigrad", steps)
     tol = precision(torch_pool)
-    found = []
+    found, drifted = [], set()
     for i, (s, t, m) in enumerate(zip(steps, torch_pool, mg_pool)):
+        if any(a in drifted for a in s.args):
+            drifted.add(i)
         if t is None:
             continue
         if isinstance(t, Refused):
@@ -1194,21 +1196,57 @@ def problems(steps, second_order=True):
             found.append(f"step {i} {s}: dtype {dtype_name(m.dtype)}, torch {dtype_name(t.dtype)}")
         elif tuple(m.shape) != tuple(t.shape):
             found.append(f"step {i} {s}: shape {tuple(m.shape)}, torch {tuple(t.shape)}")
-        elif not close(to_np(m), to_np(t), tol):
+        elif not close(to_np(m), to_np(t), tol) and not propagated(steps, i, mg_pool, tol):
             found.append(f"step {i} {s}: values differ\n  minigrad {to_np(m)}\n  torch    {to_np(t)}")
         elif bool(m.requires_grad) != bool(t.requires_grad):
             found.append(f"step {i} {s}: requires_grad {m.requires_grad}, torch {t.requires_grad}")
+        elif not close(to_np(m), to_np(t), tol):
+            drifted.add(i)
     if found:
         return found
-    found += gradient_problems(steps, torch_pool, mg_pool)
+    skip = frozenset(drifted)
+    found += gradient_problems(steps, torch_pool, mg_pool, skip=skip)
     if not found and second_order and finite_float64(steps):
-        found += second_order_problems(steps)
+        found += second_order_problems(steps, skip)
     return found
 
 
-def _outputs(steps, pool):
+PROPAGATED = []       # (program, step): values apart by an earlier step's round-off
+
+
+def propagated(steps, i, mg_pool, tol):
+    """The referee of values: where step i's values differ, torch runs step i's operation
+    on minigrad's inputs to it. If it then gives minigrad's values, the operation agrees,
+    and the difference came in with its inputs: values each earlier step gave within the
+    tolerance of torch's (they were compared), an earlier round-off that step i magnifies
+    (1 / remainder(x, log10|x|) near 0 in float32, where the two libraries' log10 differ in
+    the last bit; sqrt of a GELU tail that is −0 in torch and −4e−16 in minigrad: exactly,
+    −2e−16). An operation of minigrad's that is wrong on its own inputs is not excused.
+    Gradients are then not compared through step i or what it feeds: the two programs are
+    at different points there (see :func:`_outputs`); the program is recorded in
+    PROPAGATED."""
+    s = steps[i]
+    ins = [mg_pool[a] for a in s.args]
+    if not s.args or not all(isinstance(x, mg.Tensor) for x in ins):
+        return False
+    try:
+        r = OPS[s.op][2](torch, TF, *(torch.tensor(to_np(x).copy()) for x in ins), **s.params)
+    except Exception:      # noqa: BLE001
+        return False
+    m = mg_pool[i]
+    if not isinstance(r, torch.Tensor) or dtype_name(r.dtype) != dtype_name(m.dtype) or \
+            tuple(r.shape) != tuple(m.shape) or not close(to_np(m), to_np(r), tol):
+        return False
+    PROPAGATED.append(([str(st) for st in steps], i))
+    return True
+
+
+def _outputs(steps, pool, skip=frozenset()):
+    """The float results a gradient flows back from; not those in ``skip``, whose values
+    differ between the libraries (by propagated round-off, :func:`propagated`)."""
     return [i for i, (s, t) in enumerate(zip(steps, pool)) if s.op != "leaf"
-            and isinstance(t, torch.Tensor) and t.requires_grad and is_float(t)]
+            and isinstance(t, torch.Tensor) and t.requires_grad and is_float(t)
+            and i not in skip]
 
 
 def _upstream(steps, pool, outs):
@@ -1216,8 +1254,8 @@ def _upstream(steps, pool, outs):
     return [rng.standard_normal(tuple(pool[i].shape)) for i in outs]
 
 
-def gradient_problems(steps, torch_pool, mg_pool, referee=True):
-    outs = _outputs(steps, torch_pool)
+def gradient_problems(steps, torch_pool, mg_pool, referee=True, skip=frozenset()):
+    outs = _outputs(steps, torch_pool, skip)
     if not outs:
         return []
     ups = _upstream(steps, torch_pool, outs)
@@ -1246,8 +1284,8 @@ def gradient_problems(steps, torch_pool, mg_pool, referee=True):
             found.append(f"leaf t{i} ({steps[i]}): gradients differ\n  minigrad {to_np(gm)}\n"
                          f"  torch    {to_np(gt)}")
     if referee and wrong and len(wrong) == len(found) and (
-            torch_is_wrong(steps, wrong, mg_pool, torch_pool) or
-            round_off(steps, wrong, mg_pool, torch_pool)):
+            torch_is_wrong(steps, wrong, mg_pool, torch_pool, skip=skip) or
+            round_off(steps, wrong, mg_pool, torch_pool, skip=skip)):
         return []
     return found
 
@@ -1271,7 +1309,8 @@ def _scaled(steps, k):
     return out
 
 
-def round_off(steps, leaves, mg_pool, torch_pool, ulps=(1, -1, 2, -2, 3, -3, 4, -4)):
+def round_off(steps, leaves, mg_pool, torch_pool, ulps=(1, -1, 2, -2, 3, -3, 4, -4),
+              skip=frozenset()):
     """The conditioning referee: where the libraries' gradients differ, is the difference
     round-off of an ill-conditioned program? torch runs the program again with its float
     leaves moved by a few ulps (:func:`_scaled`, the same upstream gradients): inputs no
@@ -1285,7 +1324,7 @@ def round_off(steps, leaves, mg_pool, torch_pool, ulps=(1, -1, 2, -2, 3, -3, 4, 
     ±∞ (its x̂ is a rounding error, of either sign) against minigrad's 0 · ∞ = NaN. A
     gradient torch keeps under the moves (a well-conditioned program) excuses nothing, so
     a wrong VJP is still caught; the program is recorded in ROUND_OFF."""
-    outs = _outputs(steps, torch_pool)
+    outs = _outputs(steps, torch_pool, skip)
     ups = _upstream(steps, torch_pool, outs)
     samples = {i: [] for i in leaves}
     for k in ulps:
@@ -1329,7 +1368,7 @@ def round_off(steps, leaves, mg_pool, torch_pool, ulps=(1, -1, 2, -2, 3, -3, 4, 
 TORCH_WRONG = []      # (program, leaves): where finite differences side with minigrad
 
 
-def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6):
+def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6, skip=frozenset()):
     """The referee: where the libraries' gradients differ, central differences of
     f = Σ <output, upstream> along a random direction of each such leaf, in float64 (a
     float32 program is first carried over to float64, where the two must still differ).
@@ -1344,7 +1383,7 @@ def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6):
         mg32, torch32 = mg_pool, torch_pool
         steps = as_float64(steps)
         torch_pool, mg_pool = run("torch", steps), run("minigrad", steps)
-        if gradient_problems(steps, torch_pool, mg_pool, referee=False) == []:
+        if gradient_problems(steps, torch_pool, mg_pool, referee=False, skip=skip) == []:
             ref = [to_np(torch_pool[i].grad) for i in leaves]
             if not all(close(to_np(mg32[i].grad), r, "float32") and
                        not close(to_np(torch32[i].grad), r, "float32")
@@ -1354,7 +1393,7 @@ def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6):
             return True
     if not all(np.isfinite(steps[i].params["array"]).all() for i in leaves):
         return False
-    outs = _outputs(steps, torch_pool)
+    outs = _outputs(steps, torch_pool, skip)
     ups = _upstream(steps, torch_pool, outs)
     rng = np.random.default_rng(3)
     # each output's gradients on their own: only the outputs the libraries disagree on are
@@ -1421,14 +1460,14 @@ def finite_float64(steps):
                for s in steps if s.op == "leaf")
 
 
-def second_order_problems(steps):
+def second_order_problems(steps, skip=frozenset()):
     """d/d(leaves) of sum(grad · v), the gradient of the first backward taken with
     create_graph=True: minigrad's VJPs must themselves be differentiable, and right."""
     results = {}
     for lib_name in ("torch", "minigrad"):
         lib = LIBS[lib_name][0]
         pool = run(lib_name, steps)
-        outs = _outputs(steps, pool)
+        outs = _outputs(steps, pool, skip)
         leaves = [i for i, s in enumerate(steps) if s.op == "leaf" and s.params["rg"]]
         if not outs or not leaves:
             return []

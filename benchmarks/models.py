@@ -94,8 +94,9 @@ def gpt_step(lib, seed=0, vocab=64, context=32, d_model=64, n_heads=4, n_layers=
     """One AdamW training step of the notes' GPT-light, the same code on either library:
     the model class is built on ``lib.nn`` by minigrad's ``make_blocks`` (torch gets the
     identical architecture), and both start from the same weights. The FFN uses GPT-2's
-    tanh-approximated GELU (exact GELU needs erf, which numpy lacks and scipy computes
-    element by element: see the 'gpt-light exact GELU' row)."""
+    tanh-approximated GELU (exact GELU needs erf, which numpy lacks: minigrad evaluates a
+    rational approximation of it, a dozen passes over memory; see the 'gpt-light exact GELU'
+    row)."""
     arch = (vocab, context, d_model, n_heads, n_layers)
     lib.manual_seed(seed)
     model = minigrad.nn.make_blocks(lib.nn).GPT(*arch, activation=activation)

@@ -556,3 +556,21 @@ def test_the_norm_of_one_element_is_its_absolute_value_as_torch(p, dim):
         t = lib.tensor(x)
         n = lib.linalg.vector_norm(t, ord=p, **kw)
         assert bool((t.abs().reshape(n.shape) == n).all())
+
+
+@pytest.mark.parametrize("shapes", [
+    ((1, 0, 3), (1, 3, 3), (1, 3, 2)), ((1, 2, 3), (1, 0, 3), (1, 0, 2)),
+    ((1, 2, 3), (1, 3, 3), (1, 3, 0)), ((0, 2, 3), (0, 3, 3), (0, 3, 2)),
+    ((1, 2, 0), (1, 3, 0), (1, 3, 2))])
+@pytest.mark.parametrize("q_grad", [False, True])
+def test_attention_with_nothing_to_attend_takes_no_gradient_from_the_mask_as_torch(shapes, q_grad):
+    """No query, no key or an empty value: torch's result does not require grad through a
+    float mask (only through q, k, v); with E = 0 (scores of zeros) it does."""
+    out = []
+    for lib in LIBS.values():
+        q, k, v = (lib.tensor(np.ones(s), requires_grad=q_grad and i == 0)
+                   for i, s in enumerate(shapes))
+        m = lib.tensor(np.zeros((shapes[0][-2], shapes[1][-2])), requires_grad=True)
+        o = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m)
+        out.append((o.requires_grad, tuple(o.shape), np.asarray(o.detach()).tolist()))
+    assert out[0] == out[1]

@@ -171,5 +171,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 f"scaled_dot_product_attention: attn_mask must be bool (True = may attend) or "
                 f"a float of the query's dtype {query._data.dtype} (added to the scores), but "
                 f"got dtype {dt} (shape {tuple(attn_mask.shape)}).")
+        if attn_mask.requires_grad and (0 in query.shape[:-1] or 0 in value.shape[-2:] or
+                                        0 in key.shape[:-2]):
+            # no query, key or value to attend with (a result of no elements, or no keys):
+            # torch's result then takes no gradient from the mask, only from q, k and v
+            attn_mask = attn_mask.detach()
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale,
                                            dropout_p)

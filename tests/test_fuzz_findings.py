@@ -574,3 +574,49 @@ def test_attention_with_nothing_to_attend_takes_no_gradient_from_the_mask_as_tor
         o = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m)
         out.append((o.requires_grad, tuple(o.shape), np.asarray(o.detach()).tolist()))
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 1), (1, 4)), ((2, 3, 1), (1, 4)),
+                                              ((2, 3, 1), (2, 1, 4)), ((1,), (1, 4)),
+                                              ((3, 1), (1,))])
+def test_a_product_over_one_inner_element_keeps_torch_s_zeros(a_shape, b_shape):
+    """torch computes a matrix product whose second operand is a matrix (or a batch folded
+    into one) with an inner dimension of 1 as the products themselves, 0 · −1 = −0, where
+    numpy's BLAS adds them to +0: the sign shows in what follows (1 / y, y % ·); a batched
+    product, and one with a vector, give +0 in both."""
+    a = np.zeros(a_shape)
+    b = -np.ones(b_shape)
+    b.flat[0] = 2.0
+    signs = [np.signbit(np.asarray((lib.tensor(a) @ lib.tensor(b)))).tolist()
+             for lib in LIBS.values()]
+    assert signs[0] == signs[1]
+    x = np.array([[0.0], [0.3], [-1.2]])
+    w = np.array([[1.5, -0.5, 2.0]])
+    same(lambda lib, x, w: 1 / (x @ w), x, w)
+    same(lambda lib, x, w: lib.nn.functional.linear(x, w.T) % (x @ w + 1), x, w)
+
+
+def test_attention_over_one_key_keeps_torch_s_zeros():
+    """With one key each output is its one product, as torch's attention gives it: a query
+    whose key is masked out (or whose score is −∞) has weight 0 and output 0 · v, −0 where v
+    is negative."""
+    q = np.array([[-1.1, -0.9], [np.inf, np.inf], [-1.0, -0.5]])
+    k = np.array([[-0.6, -1.0]])
+    v = np.array([[1.4, -0.7]])
+    outs = [np.signbit(np.asarray(lib.nn.functional.scaled_dot_product_attention(
+        *(lib.tensor(t) for t in (q, k, v)), is_causal=True))).tolist() for lib in LIBS.values()]
+    assert outs[0] == outs[1]
+    same(lambda lib, k, v: k / lib.nn.functional.scaled_dot_product_attention(
+        lib.tensor(q), k, v, is_causal=True), k, v)
+
+
+@pytest.mark.parametrize("eq, shapes", [("i,i", [(4,), (1,)]), ("i,i", [(1,), (4,)]),
+                                        ("ij,j->i", [(2, 3), (1,)]), ("bij,j->bi", [(2, 2, 3), (1,)])])
+def test_einsum_broadcast_along_a_summed_subscript_sums_the_other_first_as_torch(eq, shapes):
+    """An operand of size 1 along a summed subscript: torch sums the other operand along it
+    first, so its gradient is ȳ · Σy: an infinite ȳ (1 / 0 downstream) gives ±inf, not the
+    NaN of Σ ȳ · yᵢ over yᵢ of both signs."""
+    arrays = [np.array([-0.457, -0.345, 0.32, 1.515][:int(np.prod(s))] if np.prod(s) <= 4 else
+                       rng.standard_normal(int(np.prod(s)))).reshape(s) for s in shapes]
+    same(lambda lib, *xs: lib.einsum(eq, *xs) / 0.0, *arrays)
+    same(lambda lib, *xs: lib.einsum(eq, *xs), *arrays)

@@ -29,6 +29,16 @@ def _matmul_error(a, b):
                         f"broadcast together.")
 
 
+def mm_array(a, b):
+    """``a @ b`` of numpy arrays, with torch's zeros: where ``b`` is a matrix (a matrix product,
+    or a batch folded into one, as torch computes it) and the inner dimension is 1, each
+    element is its one product, its sign of zero kept (0 · −1 = −0); BLAS adds the product to
+    +0, which loses it. Otherwise numpy's matmul."""
+    if b.ndim == 2 and a.ndim >= 2 and b.shape[0] == 1 and a.shape[-1] == 1:
+        return a * b
+    return np.matmul(a, b)
+
+
 class MatMul(Function):
     """Y = A @ B (batched; batch dimensions broadcast; 1-D operands are a row / a column).
 
@@ -39,7 +49,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return np.matmul(a._data, b._data)
+            return mm_array(a._data, b._data)
         except ValueError:
             raise _matmul_error(a, b) from None
 
@@ -63,10 +73,10 @@ class MatMul(Function):
         g = grad.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) +
                          (a2.shape[-2], b2.shape[-1]))
         na, nb = ctx.needs_input_grad
-        ga = unbroadcast_array(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) \
-            if na else None
-        gb = unbroadcast_array(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape) \
-            if nb else None
+        ga = unbroadcast_array(mm_array(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(
+            a.shape) if na else None
+        gb = unbroadcast_array(mm_array(np.swapaxes(a2, -1, -2), g), b2.shape).reshape(
+            b.shape) if nb else None
         return ga, gb
 
 
@@ -90,10 +100,10 @@ class Linear(Function):
         ctx.save_for_backward(x, w)
         d = x._data
         if d.ndim > 2:           # one matrix product over all the rows, not one per batch
-            y = (d.reshape(math.prod(d.shape[:-1]), d.shape[-1]) @ w._data.T).reshape(
+            y = mm_array(d.reshape(math.prod(d.shape[:-1]), d.shape[-1]), w._data.T).reshape(
                 d.shape[:-1] + (w.shape[0],))
         else:
-            y = d @ w._data.T
+            y = mm_array(d, w._data.T)
         if b is not None:
             y += b._data
         return y
@@ -114,8 +124,8 @@ class Linear(Function):
         x, w = (t._data for t in ctx.saved_tensors)
         nx, nw, nb = ctx.needs_input_grad
         g2 = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-        return ((g2 @ w).reshape(x.shape) if nx else None,
-                g2.T @ x.reshape(g2.shape[0], x.shape[-1]) if nw else None,
+        return (mm_array(g2, w).reshape(x.shape) if nx else None,
+                mm_array(g2.T, x.reshape(g2.shape[0], x.shape[-1])) if nw else None,
                 g2.sum(0) if nb else None)
 
 
@@ -215,6 +225,16 @@ def _einsum_vjp(x, ls, others):
     and of the other operands."""
     own = list(dict.fromkeys(ls))                   # x's subscripts, each once, in order
     size = dict(zip(ls, x.shape))
+    for s in own:
+        # x broadcast along a summed subscript that one other operand has in full: torch
+        # sums that operand along it first, then multiplies (x̄ = ȳ · Σy, so an infinite ȳ
+        # times a Σy of one sign stays infinite where Σ ȳ·y would be ∞ − ∞)
+        having = [k for k, (t, m) in enumerate(others) if s in m and t.shape[m.index(s)] != 1]
+        if size[s] == 1 and len(having) == 1 and having[0] != 0 and \
+                others[having[0]][1].count(s) == 1:
+            t, m = others[having[0]]
+            others = list(others)
+            others[having[0]] = (t.sum(dim=m.index(s), keepdim=True), m)
     seen = {s for _, m in others for s in m}
     kept = [s for s in own if s in seen]
     g = Einsum.apply(([m for _, m in others], kept), *(t for t, _ in others))

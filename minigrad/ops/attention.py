@@ -95,6 +95,8 @@ class ScaledDotProductAttention(Function):
             scaled = keep / (1 - dropout_p) if dropout_p < 1 else np.zeros(a.shape)
             ctx.drop = Tensor._make(scaled.astype(a.dtype))
             a = a * ctx.drop._data
+        if v.shape[-2] == 1:        # one key: each output its one product, as torch (0 · −1 = −0)
+            return a * v._data
         return a @ v._data
 
     @staticmethod

@@ -620,3 +620,10 @@ def test_einsum_broadcast_along_a_summed_subscript_sums_the_other_first_as_torch
                        rng.standard_normal(int(np.prod(s)))).reshape(s) for s in shapes]
     same(lambda lib, *xs: lib.einsum(eq, *xs) / 0.0, *arrays)
     same(lambda lib, *xs: lib.einsum(eq, *xs), *arrays)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (1, 1, 1), (2, 1), (1, 2, 1)])
+def test_repeat_gives_a_new_tensor_row_by_row_as_torch(sizes):
+    """Every count 1 too: x.t().repeat(1, 1) is row by row in torch, so .view of it works
+    (np.tile copied it in x's order)."""
+    same(lambda lib, x: (x * x).t().repeat(*sizes).view(-1, 1), X[0, :, :2])

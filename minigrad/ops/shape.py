@@ -641,14 +641,16 @@ def triu(input, diagonal=0):
 class Repeat(Function):
     """y = x tiled: ``sizes[i]`` copies along dim i (x first given leading 1s when there are
     more sizes than dims).   VJP: x̄ = the sum of ȳ's copies — ȳ reshaped to (s₀, n₀, s₁, n₁,
-    …) and summed over the copy axes. Saves nothing."""
+    …) and summed over the copy axes. Saves nothing. Laid out row by row, as torch."""
 
     @staticmethod
     def forward(ctx, x, sizes):
         ctx.shape = x.shape
         ctx.padded = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
         ctx.sizes = sizes
-        return np.tile(x._data.reshape(ctx.padded), sizes)
+        # a new tensor row by row, as torch's, even when every count is 1 (np.tile then
+        # copies in x's order of dimensions)
+        return row_major(np.tile(x._data.reshape(ctx.padded), sizes))
 
     @staticmethod
     def backward(ctx, grad):

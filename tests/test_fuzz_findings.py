@@ -627,3 +627,16 @@ def test_repeat_gives_a_new_tensor_row_by_row_as_torch(sizes):
     """Every count 1 too: x.t().repeat(1, 1) is row by row in torch, so .view of it works
     (np.tile copied it in x's order)."""
     same(lambda lib, x: (x * x).t().repeat(*sizes).view(-1, 1), X[0, :, :2])
+
+
+@pytest.mark.parametrize("x_shape", [(0,), (3, 0), (2, 3, 0)])
+def test_linear_without_input_features_is_its_bias_as_torch(x_shape):
+    """With in_features = 0 there is no product to add the bias to: torch's result is the bias
+    itself, −0 kept (adding it to a sum of nothing, +0, would give +0)."""
+    b = np.array([-0.0, 1.5])
+    signs = [np.signbit(np.asarray(lib.nn.functional.linear(
+        lib.tensor(np.zeros(x_shape)), lib.tensor(np.zeros((2, 0))), lib.tensor(b)))).tolist()
+        for lib in LIBS.values()]
+    assert signs[0] == signs[1]
+    same(lambda lib, x, w, b: lib.sqrt(lib.nn.functional.linear(x, w, b)), np.zeros(x_shape),
+         np.zeros((2, 0)), b)

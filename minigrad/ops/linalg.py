@@ -99,6 +99,8 @@ class Linear(Function):
                                f"shape {tuple(w.shape)}; it must be ({w.shape[0]},).")
         ctx.save_for_backward(x, w)
         d = x._data
+        if b is not None and w.shape[1] == 0:       # no product at all: y is b, as torch
+            return np.broadcast_to(b._data, d.shape[:-1] + (w.shape[0],)).copy()
         if d.ndim > 2:           # one matrix product over all the rows, not one per batch
             y = mm_array(d.reshape(math.prod(d.shape[:-1]), d.shape[-1]), w._data.T).reshape(
                 d.shape[:-1] + (w.shape[0],))

@@ -1397,7 +1397,20 @@ def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6, skip=frozenset(
     if not all(np.isfinite(steps[i].params["array"]).all() for i in leaves):
         return False
     outs = _outputs(steps, torch_pool, skip)
+    # an output element that is infinite or NaN here has no derivative to difference (and it
+    # would make f infinite or NaN, hiding the finite elements' change): its upstream
+    # gradient is left out, of f and of both libraries' gradients alike
+    finite = [np.isfinite(to_np(torch_pool[o])) for o in outs]
     ups = _upstream(steps, torch_pool, outs)
+    if not all(ok.all() for ok in finite):
+        # the gradient minigrad reported must be the one its outputs give in full, before
+        # their non-finite elements are left out
+        full = [_leaf_grads("minigrad", steps, o, u, leaves) for o, u in zip(outs, ups)]
+        if any(g is None for g in full) or not all(
+                close(to_np(mg_pool[i].grad), sum(g[j] for g in full), "float64")
+                for j, i in enumerate(leaves)):
+            return False
+        ups = [np.where(ok, u, 0.0) for ok, u in zip(finite, ups)]
     rng = np.random.default_rng(3)
     # each output's gradients on their own: only the outputs the libraries disagree on are
     # differenced (another output, NaN where both agree, would make f NaN)
@@ -1407,10 +1420,14 @@ def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6, skip=frozenset(
         return False
     keep = [k for k in range(len(outs)) if not all(
         close(m, t, "float64") for m, t in zip(per["minigrad"][k], per["torch"][k]))]
+    if not keep:           # they differ only through non-finite elements: nothing to referee
+        return False
 
     def f(shifted):
         pool = run("torch", shifted)
-        return [float((to_np(pool[outs[k]]) * ups[k]).sum()) for k in keep]
+        with np.errstate(invalid="ignore"):
+            return [float(np.where(finite[k], to_np(pool[outs[k]]) * ups[k], 0.0).sum())
+                    for k in keep]
 
     for j, i in enumerate(leaves):
         a = steps[i].params["array"]
@@ -1419,10 +1436,15 @@ def torch_is_wrong(steps, leaves, mg_pool, torch_pool, eps=1e-6, skip=frozenset(
         plus[i], minus[i] = leaf(a + eps * d, True), leaf(a - eps * d, True)
         # an output that stays the same (even infinite) does not move f along d
         fd = sum(0.0 if hi == lo else (hi - lo) / (2 * eps) for hi, lo in zip(f(plus), f(minus)))
-        # the gradients given, less the parts of the outputs both agree on
-        ours, theirs = ((to_np(pool[i].grad) - sum(per[name][k][j] for k in range(len(outs))
-                                                   if k not in keep)) * d
-                        for name, pool in (("minigrad", mg_pool), ("torch", torch_pool)))
+        # the gradients given, less the parts of the outputs both agree on (and, where an
+        # output has non-finite elements, through its finite elements only)
+        if all(ok.all() for ok in finite):
+            ours, theirs = ((to_np(pool[i].grad) - sum(per[name][k][j] for k in range(len(outs))
+                                                       if k not in keep)) * d
+                            for name, pool in (("minigrad", mg_pool), ("torch", torch_pool)))
+        else:
+            ours, theirs = (sum(per[name][k][j] for k in keep) * d
+                            for name in ("minigrad", "torch"))
         ours, theirs = float(ours.sum()), float(theirs.sum())
         scale = max(1.0, abs(fd))
         if not (math.isfinite(fd) and abs(ours - fd) <= 1e-5 * scale

@@ -243,3 +243,20 @@ def test_a_float32_gradient_as_near_the_float64_one_as_torchs_is_round_off():
     _, torch_pool, mg_pool = _differing(steps)
     mg_pool[0].grad = mg_pool[0].grad * 1.01
     assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+
+
+def test_the_referee_leaves_out_the_infinite_elements_of_an_output():
+    """An output element that is infinite (here var(dim=()) plus an infinite bias) has no
+    derivative and would make the differenced sum infinite, hiding the finite elements':
+    the referee leaves its upstream gradient out, so torch's wrong var(dim=()) gradient is
+    still found wrong; and a wrong minigrad gradient is still minigrad's."""
+    a = np.array([1.049, -1.936, 0.745])
+    steps = [fuzz.leaf(a, True), fuzz.Step("reduce", (0,), {"how": "var", "dim": (),
+                                                              "keepdim": False}),
+             fuzz.leaf(np.array([np.inf, 0.5]), False), fuzz.Step("add", (1, 2))]
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    assert np.isinf(fuzz.to_np(torch_pool[3])).any()
+    assert fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    assert fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+    mg_pool[0].grad = mg_pool[0].grad * 1.01
+    assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)

@@ -640,3 +640,29 @@ def test_linear_without_input_features_is_its_bias_as_torch(x_shape):
     assert signs[0] == signs[1]
     same(lambda lib, x, w, b: lib.sqrt(lib.nn.functional.linear(x, w, b)), np.zeros(x_shape),
          np.zeros((2, 0)), b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((1, 1), (1, 1)), ((1, 1), (1, 3)), ((2, 1), (1, 1)),
+                                              ((4, 2, 1), (1, 1)), ((1, 1, 1), (1, 3)),
+                                              ((4, 1, 1), (1, 3)), ((1, 2, 1), (1, 1, 3))])
+def test_a_product_over_one_inner_element_with_one_row_or_column_adds_to_zero_as_torch(
+        a_shape, b_shape):
+    """torch's matrix-vector product (one row or one column, batch folded in) and its batched
+    product add each product to +0, as numpy: 0 · −1 is +0 there; only a product with rows
+    and columns (gemm) keeps −0."""
+    a, b = np.zeros(a_shape), -np.ones(b_shape)
+    same(lambda lib, a, b: 1 / (a @ b), a, b)
+
+
+@pytest.mark.parametrize("batch", [(), (1,), (2,)])
+@pytest.mark.parametrize("L, Ev", [(1, 1), (1, 3), (2, 1), (3, 3)])
+def test_attention_over_one_key_has_torch_s_zeros(batch, L, Ev):
+    """One key: torch's attention is its matmul of the weights and v, so a zero product keeps
+    its −0 only in a 2-d product with rows and columns; batched, or with one row or column,
+    it is +0."""
+    q, k = np.ones(batch + (L, 2)), np.ones(batch + (1, 2))
+    v = np.where(np.arange(Ev) % 2 == 0, -0.0, -1.0) * np.ones(batch + (1, Ev))
+    mask = np.where(np.arange(L)[:, None] % 2 == 0, -np.inf, 0.0)
+    for m in (None, mask):
+        same(lambda lib, q, k, v: 1 / lib.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=None if m is None else lib.tensor(m)), q, k, v)

@@ -11,6 +11,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _Defaults
 from .broadcast import unbroadcast, unbroadcast_array
 from .elementwise import where
+from .linalg import mm_array
 
 
 def _bias(mask, causal, L, S, dtype):
@@ -95,9 +96,7 @@ class ScaledDotProductAttention(Function):
             scaled = keep / (1 - dropout_p) if dropout_p < 1 else np.zeros(a.shape)
             ctx.drop = Tensor._make(scaled.astype(a.dtype))
             a = a * ctx.drop._data
-        if v.shape[-2] == 1:        # one key: each output its one product, as torch (0 · −1 = −0)
-            return a * v._data
-        return a @ v._data
+        return mm_array(a, v._data)   # torch's matmul, its zeros too (one key: 0 · −1)
 
     @staticmethod
     def backward(ctx, grad):

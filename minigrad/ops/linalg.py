@@ -31,10 +31,13 @@ def _matmul_error(a, b):
 
 def mm_array(a, b):
     """``a @ b`` of numpy arrays, with torch's zeros: where ``b`` is a matrix (a matrix product,
-    or a batch folded into one, as torch computes it) and the inner dimension is 1, each
-    element is its one product, its sign of zero kept (0 · −1 = −0); BLAS adds the product to
-    +0, which loses it. Otherwise numpy's matmul."""
-    if b.ndim == 2 and a.ndim >= 2 and b.shape[0] == 1 and a.shape[-1] == 1:
+    or a batch folded into one, as torch computes it), the inner dimension is 1 and the
+    product has more than one row and more than one column (torch's gemm), each element is
+    its one product, its sign of zero kept (0 · −1 = −0); BLAS adds the product to +0, which
+    loses it, and so does torch's matrix-vector product (one row or one column: +0).
+    Otherwise numpy's matmul."""
+    if b.ndim == 2 and a.ndim >= 2 and b.shape[0] == 1 and a.shape[-1] == 1 and \
+            b.shape[1] > 1 and a.size > 1:
         return a * b
     return np.matmul(a, b)
 

@@ -260,3 +260,29 @@ def test_the_referee_leaves_out_the_infinite_elements_of_an_output():
     assert fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
     mg_pool[0].grad = mg_pool[0].grad * 1.01
     assert not fuzz.torch_is_wrong(steps, [0], mg_pool, torch_pool)
+
+
+def test_round_off_across_leaves_moved_against_each_other():
+    """A gradient that is a sum cancelling terms of 10¹² from two leaves (remainder's, here)
+    keeps only a few digits; scaled alike the leaves' round-off scales alike and hides it,
+    moved against each other torch's gradient moves by 10⁻³: minigrad's, as far from it, is
+    round-off, and a wrong one still is not."""
+    a = np.array([[1.3274253588217269], [0.5956593911674404], [np.nan], [0.5956593911674404]])
+    b = np.array([-0.22521491759497508, 1.3460003810847585])
+    S = fuzz.Step
+    steps = [fuzz.leaf(a, True), fuzz.leaf(b, True), S("remainder", (0, 1)),
+             fuzz.leaf(np.zeros((4, 1), bool), False), S("masked_fill", (0, 3), {"value": 0.0}),
+             S("squeeze", (2,), {"dim": 1}), fuzz.leaf(np.array([1, 0, 1, 0]), False),
+             S("gather", (5, 6), {"dim": -1, "how": "index_select"}),
+             fuzz.leaf(np.array([1, 1, 1, 3]), False),
+             S("cross_entropy", (7, 8), {"reduction": "none", "smoothing": 0.1, "nll": False}),
+             S("add_alpha", (9, 9)), S("pow", (10, 10)), S("transpose", (10,), {"d0": -1, "d1": 0}),
+             S("transpose", (7,), {"d0": 1, "d1": -2}),
+             S("split", (12,), {"dim": -1, "how": "unbind", "size": 3, "k": 1}),
+             S("transpose", (11,), {"d0": 0, "d1": -1}), S("square", (15,))]
+    torch_pool, mg_pool = fuzz.run("torch", steps), fuzz.run("minigrad", steps)
+    found = fuzz.gradient_problems(steps, torch_pool, mg_pool, referee=False)
+    assert found and "leaf t0" in found[0]
+    assert fuzz.round_off(steps, [0], mg_pool, torch_pool)
+    mg_pool[0].grad = mg_pool[0].grad + 0.05
+    assert not fuzz.round_off(steps, [0], mg_pool, torch_pool)

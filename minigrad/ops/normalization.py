@@ -10,7 +10,6 @@ import numpy as np
 
 from ..autograd import Function
 from ..dtypes import float64
-from ..tensor import Tensor
 from .broadcast import row_major, unbroadcast, unbroadcast_array
 from .elementwise import float_only, where
 
@@ -44,8 +43,8 @@ class LayerNorm(Function):
     Where ĝ or x is not finite (an infinite upstream gradient) x̄ has no value the formula's
     order of operations decides (the exact limit, ±∞ by the sign of each Jacobian entry, is
     given by neither library); those rows take torch's order, :func:`_torch_order`, so the
-    NaN and ±inf are torch's; so does γ̄ in rows where ȳ is not finite (:func:`_torch_xhat`).
-    Saves x, γ; μ and σ² are recomputed in backward from x (cheap, and differentiable)."""
+    NaN and ±inf are torch's. Saves x, γ; μ and σ² are recomputed in backward from x (cheap,
+    and differentiable)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
@@ -59,8 +58,6 @@ class LayerNorm(Function):
             y *= weight._data
         if bias is not None:
             y += bias._data
-        elif weight is not None:      # torch adds a β of 0: x̂ = 0 times γ < 0 is +0, not −0
-            y += 0.0
         return row_major(y)
 
     @staticmethod
@@ -81,12 +78,7 @@ class LayerNorm(Function):
                 gx = where(bad, _torch_order(x, g, rstd, lambda t: t.sum(dim=dims, keepdim=True),
                                              dims), gx)
         if nw:
-            xh = xhat
-            rows = _nonfinite_rows(grad._data, grad._data, dims)
-            if rows.any():                  # an infinite ȳ: torch's x̂ (where x = μ, not 0)
-                th = Tensor._make(_torch_xhat(x._data, _mean(x._data, dims), rstd._data))
-                xh = where(np.broadcast_to(rows, xhat.shape), th, xhat)
-            gw = unbroadcast(grad * xh, weight.shape)
+            gw = unbroadcast(grad * xhat, weight.shape)
         if nb:
             gb = unbroadcast(grad, weight.shape if weight is not None else xhat.shape[-len(dims):])
         return gx, gw, gb, None, None
@@ -105,10 +97,7 @@ class LayerNorm(Function):
             xhat *= rstd                                                   # x̂
             shape = tuple(weight.shape) if weight is not None else xhat.shape[-len(dims):]
             if nw:                       # its own array: tmp is written again below
-                rows = _nonfinite_rows(grad, grad, dims)
-                xh = xhat if not rows.any() else np.where(
-                    rows, _torch_xhat(d, _mean(d, dims), rstd), xhat)   # as in backward
-                gw = unbroadcast_array(grad * xh, shape)
+                gw = unbroadcast_array(grad * xhat, shape)
             if nb:
                 gb = unbroadcast_array(grad, shape)
             if nx:
@@ -125,26 +114,6 @@ class LayerNorm(Function):
                     gx = np.where(bad, _torch_order(d, ghat, rstd, lambda t: t.sum(
                         axis=dims, keepdims=True), dims), gx)
         return gx, gw, gb, None, None
-
-
-def _torch_xhat(d, mean, rstd):
-    """x̂ as torch's backward kernel recomputes it for γ̄: fma(rstd, x, −rstd·μ), one rounding
-    (its vectorized fmadd), so where x = μ it is the rounding error of rstd·x, of either
-    sign, not 0 (times an infinite ȳ: ±∞ where x̂ = 0 gives 0 · ∞ = NaN; neither is a limit).
-    The fma emulated: float32 exactly in float64, float64 by Dekker's exact product."""
-    b = -rstd * mean
-    with np.errstate(invalid="ignore", over="ignore"):
-        if d.dtype != np.float64:
-            return (rstd.astype(np.float64) * d + b).astype(d.dtype)
-        p = rstd * d
-        split = 134217729.0                     # 2^27 + 1: Veltkamp's halves of 26 bits
-        c = split * rstd
-        rh = c - (c - rstd)
-        c = split * d
-        dh = c - (c - d)
-        rl, dl = rstd - rh, d - dh
-        e = ((rh * dh - p) + rh * dl + rl * dh) + rl * dl     # rstd·x = p + e exactly
-        return (p + b) + e
 
 
 def _mean_over(a, dims, dtype=None):

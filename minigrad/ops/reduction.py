@@ -88,8 +88,7 @@ class Mean(Function):
 
 class Var(Function):
     """y = Σ (x − μ)² / (n − correction) over ``dims`` (correction 0: the population
-    variance LayerNorm uses; 1: unbiased), μ corrected by the mean of x − μ, so that equal
-    values have variance 0 exactly, as torch's.   VJP: x̄ = ȳ · 2(x − μ) / (n − correction).
+    variance LayerNorm uses; 1: unbiased).   VJP: x̄ = ȳ · 2(x − μ) / (n − correction).
     Saves x."""
 
     @staticmethod
@@ -108,12 +107,7 @@ class Var(Function):
 def _var(x, dims, correction, keepdim, n):
     if n - correction <= 0:                   # no degrees of freedom left: NaN, as torch
         return np.full(np.sum(x._data, axis=dims, keepdims=keepdim).shape, np.nan, x._data.dtype)
-    d = x._data
-    c = d - d.mean(axis=dims, keepdims=True)
-    # the mean corrected by the mean of what is left (exact for a row of equal values, as
-    # torch's Welford mean: its variance is 0, where sum / n was an ulp off and gave 1e−32)
-    c -= c.mean(axis=dims, keepdims=True)
-    return np.multiply(c, c, out=c).sum(axis=dims, keepdims=keepdim) / (n - correction)
+    return x._data.var(axis=dims, ddof=correction, keepdims=keepdim)
 
 
 def _var_vjp(ctx, x, g):
